@@ -1,0 +1,1 @@
+"""The shoe shopping assistant: a LangGraph agent persisted in Bedrock sessions."""

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Creates .venv (if needed) and installs the project into it. Sourced by run.sh and test.sh.
+# Usage: source scripts/bootstrap.sh [extra]   e.g. `dev` for the test tools.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PYTHON="${PYTHON:-python3}"
+EXTRA="${1:-}"
+cd "$ROOT"
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating .venv" >&2
+  "$PYTHON" -m venv .venv
+fi
+STAMP=".venv/.installed${EXTRA:+-$EXTRA}"
+if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
+  echo "==> installing the project${EXTRA:+ with [$EXTRA]} into .venv" >&2
+  .venv/bin/python -m pip install -q --upgrade pip >&2
+  .venv/bin/python -m pip install -q -e ".${EXTRA:+[$EXTRA]}" >&2
+  touch "$STAMP"
+fi
+export PATH="$ROOT/.venv/bin:$PATH"

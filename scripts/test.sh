@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# One command for a fresh machine: install everything the tests need (venv, pip packages, Debian's
+# chromium for the browser tests), lint, then run the whole test suite. Extra args go to pytest.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh" dev
+
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "==> installing Debian's chromium for the browser tests" >&2
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
+echo "==> ruff" >&2
+ruff check .
+ruff format --check .
+
+echo "==> pytest" >&2
+python -m pytest "$@"
