@@ -1,0 +1,84 @@
+"""The shopping agent: a LangGraph tool loop with an approval-gated checkout.
+
+    START → agent ⇄ tools → … → END
+
+`agent` asks the chat model what to do next (reply, or call tools); `tools` runs the requested
+tools, which read the catalog and update the cart in the state; `checkout` pauses the graph until
+a store operator decides. Every step is checkpointed, which is what history, replay and fork use.
+"""
+
+from __future__ import annotations
+
+import json
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, SystemMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.prebuilt import ToolNode, tools_condition
+
+from assistant.catalog import get_user
+from assistant.checkout import checkout
+from assistant.state import ShopState
+from assistant.tools import SHOP_TOOLS, get_engine
+
+ALL_TOOLS = [*SHOP_TOOLS, checkout]
+
+INSTRUCTIONS = """You are the shopping assistant of an online shoe store.
+Help the shopper find shoes with the search tool, show details, and manage the cart with the cart
+tools. Use tool results only; never invent products, prices or stock. When the shopper refers to
+"the second one" or "it", use the product ids from the latest results. Only call checkout when the
+shopper asks to buy; a store operator must approve every order, so say the order is waiting for
+approval and never claim an order is placed before the checkout result says so. Keep replies short."""
+
+
+def system_message(state: ShopState, config: RunnableConfig) -> SystemMessage:
+    """Instructions plus the shopper's profile (size, gender, favourite category)."""
+    profile: dict = {"user": state.get("user", "")}
+    user = get_user(get_engine(config), state.get("user", "")) if state.get("user") else None
+    if user is not None:
+        profile.update(
+            name=user.display_name,
+            shoe_size=user.shoe_size,
+            gender=user.gender,
+            preferred_category=user.preferred_category,
+        )
+    return SystemMessage(f"{INSTRUCTIONS}\n\nShopper profile: {json.dumps(profile)}")
+
+
+def build_graph(
+    model: BaseChatModel, checkpointer: BaseCheckpointSaver | None = None
+) -> CompiledStateGraph:
+    """Compile the shopping agent with `model` and persist it through `checkpointer`."""
+    model_with_tools = model.bind_tools(ALL_TOOLS)
+
+    def agent(state: ShopState, config: RunnableConfig) -> dict:
+        messages = [system_message(state, config), *state.get("messages", [])]
+        reply = model_with_tools.invoke(messages, config)
+        return {"messages": [_one_checkout_at_a_time(reply)]}
+
+    graph = StateGraph(ShopState)
+    graph.add_node("agent", agent)
+    graph.add_node("tools", ToolNode(ALL_TOOLS, handle_tool_errors=_tool_error_message))
+    graph.add_edge(START, "agent")
+    graph.add_conditional_edges("agent", tools_condition, {"tools": "tools", END: END})
+    graph.add_edge("tools", "agent")
+    return graph.compile(checkpointer=checkpointer)
+
+
+def _one_checkout_at_a_time(reply: AIMessage) -> AIMessage:
+    """Keep at most one checkout call per model turn, so one approval covers one order."""
+    calls = getattr(reply, "tool_calls", None) or []
+    checkouts = [call for call in calls if call["name"] == "checkout"]
+    if len(checkouts) <= 1:
+        return reply
+    first = checkouts[0]["id"]
+    kept = [call for call in calls if call["name"] != "checkout" or call["id"] == first]
+    return reply.model_copy(update={"tool_calls": kept})
+
+
+def _tool_error_message(error: Exception) -> str:
+    """A tool failure becomes a message the model can act on, never a failed turn."""
+    return json.dumps({"ok": False, "error": f"The tool failed: {error}. Try different arguments."})
