@@ -1,0 +1,153 @@
+"""Command line: ``python -m bedrock_sessions_local --host 127.0.0.1 --port 8766 [...]``.
+
+Prints ``listening on http://HOST:PORT`` once the server accepts requests, and stops
+gracefully (finishing requests in flight) on SIGINT or SIGTERM, exiting 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from bedrock_sessions_local.config import (
+    DEFAULT_ACCOUNT,
+    DEFAULT_PAGE_SIZE,
+    DEFAULT_REGION,
+    MAX_REQUEST_BODY_BYTES,
+    ServiceKnobs,
+)
+from bedrock_sessions_local.models import SessionBackend
+from bedrock_sessions_local.responses import SessionServiceApp
+from bedrock_sessions_local.server import bind_socket, build_server
+
+
+def _rate(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not a probability between 0 and 1")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if value < 0 or value != value:
+        raise argparse.ArgumentTypeError(f"{text} must be >= 0")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the local session service."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bedrock_sessions_local",
+        description="Local Amazon Bedrock Session Management service (the 14 session "
+        "operations of bedrock-agent-runtime over REST-JSON). Point boto3, "
+        "BedrockSessionSaver or the AWS CLI at it with --endpoint-url or "
+        "AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on")
+    parser.add_argument("--port", type=int, default=8766, help="port (0 picks a free one)")
+    parser.add_argument(
+        "--db",
+        default="var/bedrock-sessions.db",
+        help="SQLite file, ':memory:', or any SQLAlchemy URL (default: %(default)s)",
+    )
+    parser.add_argument("--region", default=DEFAULT_REGION, help="region in session ARNs")
+    parser.add_argument("--account", default=DEFAULT_ACCOUNT, help="account id in session ARNs")
+    parser.add_argument(
+        "--latency-ms", type=_non_negative, default=0.0, help="latency added to every API call"
+    )
+    parser.add_argument(
+        "--throttle-rate",
+        type=_rate,
+        default=0.0,
+        help="probability of an injected ThrottlingException (429)",
+    )
+    parser.add_argument(
+        "--internal-error-rate",
+        type=_rate,
+        default=0.0,
+        help="probability of an injected InternalServerException (500)",
+    )
+    parser.add_argument(
+        "--session-ttl-seconds",
+        type=_non_negative,
+        default=None,
+        help="idle time after which ACTIVE sessions read as EXPIRED (default: never)",
+    )
+    parser.add_argument(
+        "--default-page-size",
+        type=int,
+        default=DEFAULT_PAGE_SIZE,
+        help="page size of List calls without maxResults (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=MAX_REQUEST_BODY_BYTES,
+        help="largest request body accepted (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the service until SIGINT or SIGTERM; return the process exit code."""
+    args = build_parser().parse_args(argv)
+    if not 1 <= args.default_page_size <= 1000:
+        print("--default-page-size must be between 1 and 1000", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    knobs = ServiceKnobs(
+        latency_ms=args.latency_ms,
+        throttle_rate=args.throttle_rate,
+        internal_error_rate=args.internal_error_rate,
+        session_ttl_seconds=args.session_ttl_seconds,
+    )
+    try:
+        backend = SessionBackend(
+            args.db,
+            region=args.region,
+            account=args.account,
+            knobs=knobs,
+            default_page_size=args.default_page_size,
+        )
+        sock = bind_socket(args.host, args.port)
+    except Exception as error:  # a bad --db or a port in use: say so, no traceback
+        print(f"cannot start the local session service: {error}", file=sys.stderr)
+        return 1
+    app = SessionServiceApp(backend, max_body_bytes=args.max_body_bytes)
+    server = build_server(app, log_level=args.log_level)
+    host, port = sock.getsockname()[:2]
+
+    async def announce() -> None:
+        while not server.started and not server.should_exit:
+            await asyncio.sleep(0.005)
+        if server.started:
+            shown = f"[{host}]" if ":" in host else host
+            print(f"listening on http://{shown}:{port}", flush=True)
+
+    async def serve() -> None:
+        announcer = asyncio.create_task(announce())
+        await server.serve(sockets=[sock])
+        announcer.cancel()
+
+    # uvicorn re-raises the signal that stopped it once it has shut down; with these handlers
+    # installed that re-raise is a no-op and the process exits 0 instead of dying by signal.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, lambda *_: None)
+    loop_factory = server.config.get_loop_factory()
+    if loop_factory is None:
+        asyncio.run(serve())
+    else:
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            runner.run(serve())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

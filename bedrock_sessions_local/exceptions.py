@@ -1,0 +1,121 @@
+"""Errors of the local Bedrock Session Management service, named exactly as AWS names them.
+
+Each class carries the HTTP status AWS answers with, so the wire layer turns any of them into
+the AWS error shape (status, ``x-amzn-ErrorType`` header, ``{"message", "__type"}`` body)
+without a lookup table. The first seven come from the botocore service model; the last four are
+protocol-level errors that AWS's front door answers with before an operation runs.
+"""
+
+from __future__ import annotations
+
+
+class SessionServiceError(Exception):
+    """Base class: an error the service reports to the client in the AWS error shape."""
+
+    status: int = 400
+    #: the AWS error code, sent as ``__type`` and ``x-amzn-ErrorType``
+    code: str = "ValidationException"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class ValidationException(SessionServiceError):
+    """Input fails a constraint of the service model, or a nextToken is not valid (400)."""
+
+    status = 400
+    code = "ValidationException"
+
+
+class ServiceQuotaExceededException(SessionServiceError):
+    """A configured quota (tags, sessions, invocations, steps) would be exceeded (400, sic)."""
+
+    status = 400
+    code = "ServiceQuotaExceededException"
+
+
+class AccessDeniedException(SessionServiceError):
+    """The caller may not perform the operation (403). Unused until signatures are checked."""
+
+    status = 403
+    code = "AccessDeniedException"
+
+
+class ResourceNotFoundException(SessionServiceError):
+    """The session, invocation or step does not exist (404)."""
+
+    status = 404
+    code = "ResourceNotFoundException"
+
+
+class ConflictException(SessionServiceError):
+    """The request conflicts with the state: a duplicate id, a write to an ended session (409)."""
+
+    status = 409
+    code = "ConflictException"
+
+
+class ThrottlingException(SessionServiceError):
+    """Too many requests (429); the local service raises it only by fault injection."""
+
+    status = 429
+    code = "ThrottlingException"
+
+
+class InternalServerException(SessionServiceError):
+    """Something unexpected failed inside the service (500). Never raised for bad input."""
+
+    status = 500
+    code = "InternalServerException"
+
+
+class UnknownOperationException(SessionServiceError):
+    """No operation of the service matches the request path (404) or its method (405)."""
+
+    status = 404
+    code = "UnknownOperationException"
+
+    def __init__(self, message: str, status: int = 404) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class SerializationException(SessionServiceError):
+    """The request body is not a JSON object, or the query string cannot be decoded (400)."""
+
+    status = 400
+    code = "SerializationException"
+
+
+class RequestEntityTooLargeException(SessionServiceError):
+    """The request body is larger than the service accepts (413)."""
+
+    status = 413
+    code = "RequestEntityTooLargeException"
+
+
+class UnsupportedMediaTypeException(SessionServiceError):
+    """The request body is declared as something other than JSON (415)."""
+
+    status = 415
+    code = "UnsupportedMediaTypeException"
+
+
+__all__ = [
+    "AccessDeniedException",
+    "ConflictException",
+    "InternalServerException",
+    "RequestEntityTooLargeException",
+    "ResourceNotFoundException",
+    "SerializationException",
+    "ServiceQuotaExceededException",
+    "SessionServiceError",
+    "ThrottlingException",
+    "UnknownOperationException",
+    "UnsupportedMediaTypeException",
+    "ValidationException",
+]

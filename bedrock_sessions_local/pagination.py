@@ -1,0 +1,44 @@
+"""Opaque ``nextToken`` values: keyset cursors bound to one list and one scope.
+
+A token is base64url of ``v1|<operation>|<scope>|<last seq>``. Lists return newest first
+(``seq`` descending), so the next page is "rows of this scope with seq < last seq": an index
+range scan whose cost does not grow with the size of the session, and that stays correct while
+new rows are added (they get larger seqs and never shift the pages already handed out).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from bedrock_sessions_local.exceptions import ValidationException
+
+_VERSION = "v1"
+
+
+def encode_token(operation: str, scope: str, last_seq: int) -> str:
+    """Return the nextToken that resumes ``operation`` over ``scope`` after row ``last_seq``."""
+    raw = f"{_VERSION}|{operation}|{scope}|{last_seq}".encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def decode_token(token: str, operation: str, scope: str) -> int:
+    """Return the last seq a token was issued after.
+
+    Raises:
+        ValidationException: the token is malformed, or was issued by another list operation
+            or for another session or invocation.
+    """
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        raw = base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
+        version, token_operation, token_scope, last_seq = raw.split("|")
+        seq = int(last_seq)
+    except (ValueError, UnicodeError, binascii.Error):
+        raise ValidationException("Invalid nextToken: it was not issued by this service.") from None
+    if version != _VERSION or token_operation != operation or token_scope != scope:
+        raise ValidationException(
+            f"Invalid nextToken: it belongs to another {operation} request "
+            "(a different operation, session or invocation)."
+        )
+    return seq

@@ -1,0 +1,95 @@
+"""Start the local service inside a test, on 127.0.0.1 and a free port.
+
+Example::
+
+    from bedrock_sessions_local.testing import running_service
+
+    with running_service(db=tmp_path / "sessions.db") as endpoint_url:
+        client = boto3.client("bedrock-agent-runtime", endpoint_url=endpoint_url,
+                              region_name="us-east-1", aws_access_key_id="x",
+                              aws_secret_access_key="x")
+        client.create_session()
+
+The server runs on a daemon thread of the test process and starts in a few milliseconds after
+the botocore model is loaded. :func:`configure_service` changes knobs of any running service
+over HTTP (``POST /_local/config``), the same way for an in-process or a subprocess service.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from bedrock_sessions_local.config import Quotas, ServiceKnobs
+from bedrock_sessions_local.models import SessionBackend
+from bedrock_sessions_local.server import BackgroundService
+
+
+@contextmanager
+def running_service(
+    db: str | os.PathLike[str] = ":memory:",
+    *,
+    region: str = "us-east-1",
+    account: str = "123456789012",
+    quotas: Quotas | None = None,
+    default_page_size: int | None = None,
+    latency_ms: float = 0.0,
+    throttle_rate: float = 0.0,
+    internal_error_rate: float = 0.0,
+    session_ttl_seconds: float | None = None,
+) -> Iterator[str]:
+    """Run the service for the duration of a ``with`` block and yield its endpoint URL.
+
+    Args:
+        db: SQLite file path, ``:memory:`` (the default; gone after the block) or any
+            SQLAlchemy URL.
+        region, account: used in session ARNs.
+        quotas: limits that answer ServiceQuotaExceededException.
+        default_page_size: page size of List calls without maxResults.
+        latency_ms, throttle_rate, internal_error_rate, session_ttl_seconds: initial knobs.
+
+    The service stops (finishing requests in flight) when the block exits, even on error.
+    """
+    knobs = ServiceKnobs(
+        latency_ms=latency_ms,
+        throttle_rate=throttle_rate,
+        internal_error_rate=internal_error_rate,
+        session_ttl_seconds=session_ttl_seconds,
+    )
+    extra: dict[str, Any] = {}
+    if default_page_size is not None:
+        extra["default_page_size"] = default_page_size
+    backend = SessionBackend(
+        os.fspath(db), region=region, account=account, knobs=knobs, quotas=quotas, **extra
+    )
+    service = BackgroundService(backend).start()
+    try:
+        yield service.url
+    finally:
+        service.stop()
+
+
+def configure_service(endpoint_url: str, **knobs: Any) -> dict[str, Any]:
+    """Change knobs of a running service (e.g. ``session_ttl_seconds=1``); return all knobs.
+
+    Raises:
+        urllib.error.HTTPError: the service rejected a name or a value (400).
+    """
+    request = urllib.request.Request(
+        f"{endpoint_url}/_local/config",
+        data=json.dumps(knobs).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def service_config(endpoint_url: str) -> dict[str, Any]:
+    """Return the knobs of a running service."""
+    with urllib.request.urlopen(f"{endpoint_url}/_local/config", timeout=10) as response:
+        return json.loads(response.read())
