@@ -9,13 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from assistant.cli import services
+from assistant.cli import services, shop_commands
+from assistant.cli.errors import CliError
 
-SUBCOMMAND_MODULES = [services]
-
-
-class CliError(Exception):
-    """A failure to report on stderr as one line, with exit status 1."""
+SUBCOMMAND_MODULES = [services, shop_commands]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from assistant.cli.errors import CliError
 from assistant.config import PROJECT_ROOT, get_settings
 
 
@@ -73,8 +74,6 @@ def is_healthy(url: str, timeout: float = 0.5) -> bool:
 
 def wait_until_healthy(url: str, process: subprocess.Popen | None, seconds: float = 20) -> None:
     """Block until the service answers, or raise if it died or never came up."""
-    from assistant.cli import CliError
-
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if is_healthy(url):
