@@ -731,7 +731,7 @@ class SessionBackend:
         """
         with self.engine.connect() as conn:
             row = self._session_row(conn, resource_arn)
-            tags = dict(conn.execute(_SELECT_TAGS, {"s": row.seq}).tuples().all())
+            tags = {key: value for key, value in conn.execute(_SELECT_TAGS, {"s": row.seq})}
         return {"tags": tags}
 
     # ------------------------------------------------------------------------------ queries

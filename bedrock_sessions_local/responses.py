@@ -19,6 +19,7 @@ import random
 import time
 import uuid
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import botocore.session
@@ -63,8 +64,12 @@ def _dumps(document: Any) -> bytes:
     return orjson.dumps(document, default=_wire_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
 
 
+@lru_cache(maxsize=1)
 def load_service_model() -> ServiceModel:
-    """Return botocore's model of bedrock-agent-runtime, the source of routes and validation."""
+    """Return botocore's model of bedrock-agent-runtime, the source of routes and validation.
+
+    Loaded once per process: parsing the model takes longer than starting a server.
+    """
     return botocore.session.get_session().get_service_model("bedrock-agent-runtime")
 
 
