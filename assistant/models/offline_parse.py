@@ -363,10 +363,11 @@ def _parse_one(text: str, vocabulary: ShopVocabulary) -> ShopperRequest:
     size = _read_size(scan)
     more = bool(_RE_MORE.search(text))
     instead = bool(_RE_INSTEAD.search(text))
+    # Brands first: "Switchback Trail Co." must not lose its "trail" to the category.
+    brand = scan.take_mapped(vocabulary.brands)
     gender = scan.take_choice(GENDER_WORDS)
     category = scan.take_choice(CATEGORY_WORDS)
     colour = scan.take_mapped(vocabulary.colours)
-    brand = scan.take_mapped(vocabulary.brands)
     reference = _read_reference(scan)
     words = _leftover_words(scan.rest)
     reference = replace(reference, words=words)

@@ -162,6 +162,15 @@ BUILTIN_COLOUR_GROUPS: tuple[tuple[str, ...], ...] = (
 )
 
 
+#: Words that must never be read as a brand's short name.
+_SHOP_WORDS = frozenset(
+    [phrase for phrases in CATEGORY_WORDS.values() for phrase in phrases]
+    + [phrase for phrases in GENDER_WORDS.values() for phrase in phrases]
+    + [name for group in BUILTIN_COLOUR_GROUPS for name in group]
+    + ["the", "shoe", "shoes", "sole", "step", "foot", "feet"]
+)
+
+
 @dataclass(frozen=True)
 class ShopVocabulary:
     """Brands and colours the offline model recognises, longest phrases first.
@@ -177,9 +186,27 @@ class ShopVocabulary:
         """Return a copy that also knows the given brand names (e.g. seen in tool results)."""
         brands = dict(self.brands)
         for brand in extra:
-            if isinstance(brand, str) and brand.strip():
-                brands.setdefault(brand.strip().lower(), brand.strip())
+            _add_brand(brands, brand)
         return ShopVocabulary(brands=_longest_first(brands), colours=self.colours)
+
+
+def _add_brand(brands: dict[str, str], brand: object) -> None:
+    """Record a brand under its full name and the short names shoppers use for it.
+
+    "Switchback Trail Co." is also "switchback trail" and "switchback"; "Cobble & Vine" is also
+    "cobble and vine". A short name is skipped when it is an ordinary shop word ("trail").
+    """
+    if not isinstance(brand, str) or not brand.strip():
+        return
+    name = brand.strip()
+    lower = name.lower()
+    brands.setdefault(lower, name)
+    brands.setdefault(lower.replace("&", "and"), name)
+    without_suffix = re.sub(r"\s+(?:co\.?|inc\.?|ltd\.?|company)$", "", lower)
+    brands.setdefault(without_suffix, name)
+    first = lower.split()[0]
+    if first != lower and first not in _SHOP_WORDS and len(first) > 3:
+        brands.setdefault(first, name)
 
 
 def _longest_first(table: dict[str, str]) -> dict[str, str]:
@@ -211,9 +238,7 @@ def _load(path: str, mtime_ns: int) -> ShopVocabulary:
     brands: dict[str, str] = {}
     catalog_colours: list[str] = []
     for product in products:
-        brand = product.get("brand")
-        if isinstance(brand, str) and brand.strip():
-            brands.setdefault(brand.strip().lower(), brand.strip())
+        _add_brand(brands, product.get("brand"))
         colours = product.get("colors", [])
         if isinstance(colours, list):
             for colour in colours:
