@@ -11,6 +11,7 @@ the checkout tool itself waits for a store operator (enforced in code, see `assi
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -241,7 +242,11 @@ class _Shop:
         return {k: args[k] for k in (*SEARCH_ARGS, "limit") if k in args}
 
     def cheaper_ceiling(self, current_max: float | None) -> float:
-        """A price ceiling below the cheapest shoe just shown ("cheaper")."""
+        """A price ceiling for "cheaper": below the average price of the shoes just shown.
+
+        Below the average rather than below the cheapest, so a short list still leaves its
+        cheaper half (and whatever else costs less) instead of nothing at all.
+        """
         prices = []
         for product in self.conversation.shown_products():
             try:
@@ -249,10 +254,12 @@ class _Shop:
             except (KeyError, TypeError, ValueError):
                 continue
         if prices:
-            return round(min(prices) - 0.01, 2)
-        if current_max:
-            return round(float(current_max) * 0.8, 2)
-        return CHEAP_MAX_PRICE
+            ceiling = float(math.floor(sum(prices) / len(prices)))
+        elif current_max:
+            ceiling = float(math.floor(float(current_max) * 0.8))
+        else:
+            ceiling = CHEAP_MAX_PRICE
+        return min(ceiling, float(current_max)) if current_max else ceiling
 
     def details(self, request: ShopperRequest) -> Decision:
         """Show one shoe's details; an unknown name with filters falls back to a search."""

@@ -116,6 +116,9 @@ def search_reply(exchange: ToolExchange) -> str:
     else:
         head = f"I found {count} {what}:" if count > 1 else f"I found one match for {what}:"
     lines = [result_line(i, p) for i, p in enumerate(products, start=1)]
+    if isinstance(result.get("message"), str) and result["message"]:
+        # e.g. the tool relaxed a filter that matched nothing: the shopper should know.
+        head = f"{head[:-1]} ({result['message'].rstrip('.')}):"
     tail = 'Say "details on the first" or "add the second one in size 9".'
     return "\n".join([head, *lines, tail])
 
