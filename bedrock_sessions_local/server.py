@@ -13,7 +13,7 @@ import time
 
 import uvicorn
 
-from bedrock_sessions_local.config import ServiceKnobs
+from bedrock_sessions_local.config import MAX_REQUEST_BODY_BYTES, ServiceKnobs
 from bedrock_sessions_local.models import SessionBackend
 from bedrock_sessions_local.responses import SessionServiceApp
 
@@ -52,10 +52,17 @@ class BackgroundService:
         backend, knobs: the live backend and knobs (tests may change knobs directly).
     """
 
-    def __init__(self, backend: SessionBackend, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        backend: SessionBackend,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        max_body_bytes: int = MAX_REQUEST_BODY_BYTES,
+    ) -> None:
         self.backend = backend
         self.knobs: ServiceKnobs = backend.knobs
-        self.app = SessionServiceApp(backend)
+        self.app = SessionServiceApp(backend, max_body_bytes=max_body_bytes)
         self._socket = bind_socket(host, port)
         bound_host, bound_port = self._socket.getsockname()[:2]
         shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from bedrock_sessions_local.config import Quotas, ServiceKnobs
+from bedrock_sessions_local.config import MAX_REQUEST_BODY_BYTES, Quotas, ServiceKnobs
 from bedrock_sessions_local.models import SessionBackend
 from bedrock_sessions_local.server import BackgroundService
 
@@ -37,6 +37,7 @@ def running_service(
     account: str = "123456789012",
     quotas: Quotas | None = None,
     default_page_size: int | None = None,
+    max_body_bytes: int = MAX_REQUEST_BODY_BYTES,
     latency_ms: float = 0.0,
     throttle_rate: float = 0.0,
     internal_error_rate: float = 0.0,
@@ -50,6 +51,7 @@ def running_service(
         region, account: used in session ARNs.
         quotas: limits that answer ServiceQuotaExceededException.
         default_page_size: page size of List calls without maxResults.
+        max_body_bytes: largest request body accepted (larger ones answer 413).
         latency_ms, throttle_rate, internal_error_rate, session_ttl_seconds: initial knobs.
 
     The service stops (finishing requests in flight) when the block exits, even on error.
@@ -66,7 +68,7 @@ def running_service(
     backend = SessionBackend(
         os.fspath(db), region=region, account=account, knobs=knobs, quotas=quotas, **extra
     )
-    service = BackgroundService(backend).start()
+    service = BackgroundService(backend, max_body_bytes=max_body_bytes).start()
     try:
         yield service.url
     finally:
