@@ -9,13 +9,16 @@ resumes the session's graph with `Command(resume=...)`.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
+from langchain_core.messages import ToolMessage
 from langgraph.types import Interrupt
 from pydantic import ValidationError
 
 from assistant.catalog import (
     AlreadyDecided,
+    ApprovalError,
     attach_order,
     claim_decision,
     create_pending,
@@ -27,10 +30,6 @@ from assistant.checkout import OperatorDecision
 if TYPE_CHECKING:
     from assistant.shop import Shop
     from assistant.turns import TurnResult
-
-
-class ApprovalError(Exception):
-    """A decision cannot be applied: malformed, unknown approval, or checkout no longer waiting."""
 
 
 def record_pending(engine, session_id: str, pending: Interrupt):
@@ -58,11 +57,7 @@ def decide_checkout(shop: Shop, approval_id: str, decision: dict) -> TurnResult:
     if approval is None:
         raise ApprovalError(f"No approval {approval_id!r}.")
     if approval.status != "pending":
-        raise AlreadyDecided(
-            f"Approval {approval_id} was already {approval.status}"
-            + (f" by {approval.decided_by}" if approval.decided_by else "")
-            + "."
-        )
+        raise AlreadyDecided(approval)
     snapshot = shop.graph.get_state(shop._config(approval.session_id))
     waiting = {pending.id for pending in snapshot.interrupts}
     if approval.interrupt_id not in waiting:
@@ -70,7 +65,7 @@ def decide_checkout(shop: Shop, approval_id: str, decision: dict) -> TurnResult:
             f"The checkout of approval {approval_id} is no longer waiting "
             "(the conversation moved on or was replayed)."
         )
-    claimed = claim_decision(shop.engine, approval_id, parsed.model_dump())
+    claim_decision(shop.engine, approval_id, parsed.model_dump(), parsed.operator)
     try:
         result = shop.resume(approval.session_id, approval.interrupt_id, parsed.model_dump())
     except Exception:
@@ -80,15 +75,10 @@ def decide_checkout(shop: Shop, approval_id: str, decision: dict) -> TurnResult:
     order_id = _order_id(shop, approval.session_id)
     if order_id:
         attach_order(shop.engine, approval_id, order_id)
-    del claimed
     return result
 
 
 def _order_id(shop: Shop, session_id: str) -> str | None:
-    import json
-
-    from langchain_core.messages import ToolMessage
-
     for message in reversed(shop.messages(session_id)):
         if isinstance(message, ToolMessage) and message.name == "checkout":
             try:

@@ -36,9 +36,7 @@ def session_audit(client, serde, session_id: str) -> dict:
                 )["invocationStep"]
                 steps.append(_step(step, serde))
         result_invocations.append({**invocation, "steps": steps})
-    return _jsonable(
-        {"session": session, "tags": tags, "invocations": result_invocations}
-    )
+    return _jsonable({"session": session, "tags": tags, "invocations": result_invocations})
 
 
 def _step(step: dict, serde) -> dict:

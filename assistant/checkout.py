@@ -25,7 +25,7 @@ from langgraph.prebuilt import InjectedState
 from langgraph.types import Command, interrupt
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from assistant.catalog import OutOfStock, place_order
+from assistant.catalog import InvalidOrder, OutOfStock, place_order
 from assistant.state import CartLine, cart_total
 from assistant.tools import get_engine
 
@@ -136,7 +136,7 @@ def checkout(
             lines=lines,
             discount_pct=decision.discount_pct,
         )
-    except OutOfStock as error:
+    except (OutOfStock, InvalidOrder) as error:
         return _reply(tool_call_id, {"status": "rejected", "reason": str(error)})
     body = {
         "status": "edited" if decision.action == "edit" else "approved",

@@ -81,7 +81,9 @@ def _view(snapshot: StateSnapshot) -> CheckpointView:
     messages = values.get("messages", [])
     last = messages[-1] if messages else None
     cart = values.get("cart") or []
-    parent = snapshot.parent_config["configurable"]["checkpoint_id"] if snapshot.parent_config else None
+    parent = (
+        snapshot.parent_config["configurable"]["checkpoint_id"] if snapshot.parent_config else None
+    )
     tool_calls = [
         f"{call['name']}({json.dumps(call['args'])})"
         for call in (getattr(last, "tool_calls", None) or [])

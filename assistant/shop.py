@@ -19,16 +19,17 @@ from langchain_core.messages import HumanMessage
 from langgraph.types import Command
 
 from assistant import sessions
-from assistant.approval_flow import ApprovalError, decide_checkout, record_pending
+from assistant.approval_flow import decide_checkout, record_pending
 from assistant.audit import session_audit
 from assistant.aws import error_code, session_client
 from assistant.catalog import (
     AlreadyDecided,
+    ApprovalError,
+    get_engine,
     get_user,
     init_db,
     list_approvals,
     list_users,
-    make_engine,
     recent_orders,
 )
 from assistant.checkpointer import BedrockSessionCheckpointer
@@ -62,7 +63,7 @@ class Shop:
         model=None,
     ) -> None:
         self.settings = settings or get_settings()
-        self.engine = engine or make_engine(self.settings.database_url)
+        self.engine = engine or get_engine(self.settings.database_url)
         init_db(self.engine)
         self.client = client or session_client(self.settings)
         self.checkpointer = BedrockSessionCheckpointer(client=self.client)
@@ -159,9 +160,7 @@ class Shop:
         text = check_message(message)
         conversation = self.open(username, session_id)
         if conversation.status != "ACTIVE":
-            raise TurnError(
-                "This conversation has ended; start a new one to keep shopping."
-            )
+            raise TurnError("This conversation has ended; start a new one to keep shopping.")
         pending = self.pending_approval(session_id)
         if pending is not None:
             raise TurnError(
@@ -200,12 +199,17 @@ class Shop:
         values = snapshot.values or {}
         messages = values.get("messages", [])
         pending = None
+        reply = final_reply(messages)
         if snapshot.interrupts:
             approval = record_pending(self.engine, session_id, snapshot.interrupts[0])
             pending = _approval_json(approval)
+            reply = (
+                f"Your order (${approval.total:.2f}) is waiting for store approval "
+                f"({approval.id}). I'll let you know as soon as the store decides."
+            )
         return TurnResult(
             session_id=session_id,
-            reply=final_reply(messages),
+            reply=reply,
             cart=list(values.get("cart") or []),
             pending_approval=pending,
             products=last_products(turn_messages(messages)),

@@ -19,6 +19,7 @@ from assistant.catalog.approvals import (
     create_pending,
     get_approval,
     list_approvals,
+    release_claim,
 )
 from assistant.catalog.db import DATA_DIR, get_engine, init_db, session_scope
 from assistant.catalog.images import product_image_path
@@ -104,6 +105,7 @@ __all__ = [
     "place_order",
     "product_image_path",
     "recent_orders",
+    "release_claim",
     "search_products",
     "session_scope",
     "size_label",

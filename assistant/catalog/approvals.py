@@ -194,3 +194,14 @@ def _by_interrupt(session: Session, session_id: str, interrupt_id: str) -> Appro
             Approval.session_id == session_id, Approval.interrupt_id == interrupt_id
         )
     ).first()
+
+
+def release_claim(bind: Session | Engine, approval_id: str) -> None:
+    """Put a claimed approval back in the queue (its decision could not be applied)."""
+    with session_scope(bind) as session:
+        session.execute(
+            update(Approval)
+            .where(Approval.id == approval_id, Approval.order_id.is_(None))
+            .values(status="pending", decision=None, decided_by=None, reason=None, decided_at=None)
+        )
+        session.commit()

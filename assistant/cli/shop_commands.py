@@ -173,9 +173,11 @@ def _sessions_show(args: argparse.Namespace) -> int:
         "cart": current.cart,
         "pending_approval": current.pending_approval,
     }
-    text = "\n".join(
-        f"{m['type']:>6}> {m['text']}" for m in data["messages"] if m["text"]
-    ) + "\n" + _format_turn(current)
+    text = (
+        "\n".join(f"{m['type']:>6}> {m['text']}" for m in data["messages"] if m["text"])
+        + "\n"
+        + _format_turn(current)
+    )
     _print(data, args.json, text)
     return 0
 
