@@ -15,6 +15,20 @@ from moto.kms.models import kms_backends
 TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "infra" / "session-store.yaml"
 REGION = "eu-west-1"
 ACCOUNT_ID = DEFAULT_ACCOUNT_ID
+# Every session operation except CreateSession, TagResource, UntagResource and ListSessions,
+# which have statements of their own.
+SESSION_OPERATIONS = [
+    "bedrock:GetSession",
+    "bedrock:UpdateSession",
+    "bedrock:EndSession",
+    "bedrock:DeleteSession",
+    "bedrock:CreateInvocation",
+    "bedrock:ListInvocations",
+    "bedrock:PutInvocationStep",
+    "bedrock:GetInvocationStep",
+    "bedrock:ListInvocationSteps",
+    "bedrock:ListTagsForResource",
+]
 
 
 @dataclass(frozen=True)

@@ -3,25 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from session_store_stack import ACCOUNT_ID, REGION, DeployedSessionStore
+from session_store_stack import ACCOUNT_ID, REGION, SESSION_OPERATIONS, DeployedSessionStore
 
 SESSION_ARNS = f"arn:aws:bedrock:{REGION}:{ACCOUNT_ID}:session/*"
 VIA_BEDROCK = f"bedrock.{REGION}.amazonaws.com"
 OWN_TENANT = "${aws:PrincipalTag/tenant}"
-# Every session operation except CreateSession, TagResource, UntagResource and ListSessions,
-# which have statements of their own.
-SESSION_OPERATIONS = [
-    "bedrock:GetSession",
-    "bedrock:UpdateSession",
-    "bedrock:EndSession",
-    "bedrock:DeleteSession",
-    "bedrock:CreateInvocation",
-    "bedrock:ListInvocations",
-    "bedrock:PutInvocationStep",
-    "bedrock:GetInvocationStep",
-    "bedrock:ListInvocationSteps",
-    "bedrock:ListTagsForResource",
-]
 
 
 def _actions(statement: dict) -> list[str]:
