@@ -411,9 +411,13 @@ def _parse_one(text: str, vocabulary: ShopVocabulary) -> ShopperRequest:
         if size is None and (match := re.search(rf"\bto\s+(?:an?\s+)?{_SIZE}", text)):
             request = replace(request, size=_size_value(*match.group(1, 2)))
     elif _RE_ADD.search(text) or (
-        (checkout_said or _RE_SOFT_ADD.search(text))
-        and (reference.given or _RE_DEFINITE.search(text))
-        and not category
+        not category
+        and (
+            # "buy the second one" adds it; "buy it" / "buy them" is the checkout.
+            (checkout_said and (reference.ordinal is not None or reference.superlative))
+            or (checkout_said and _RE_DEFINITE.search(text))
+            or (_RE_SOFT_ADD.search(text) and (reference.given or _RE_DEFINITE.search(text)))
+        )
     ):
         intent = ADD
     elif checkout_said and not (category or gender or min_price or max_price or cheap):
