@@ -1,0 +1,1 @@
+"""Pieces of layout the pages share: badges, conversations, chat, products, cart, approvals."""

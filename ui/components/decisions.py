@@ -1,0 +1,200 @@
+"""The operator's side of a checkout: the pending queue, decisions, orders.
+
+A decision goes to `Shop.decide`, which claims the approval atomically: when two operators decide
+the same checkout, the second is refused (`AlreadyDecided`) and told so; the refusal stays on
+screen until the next decision, even though the card leaves the queue on the next refresh.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from assistant.shop import Shop
+from ui.components.approval import order_lines_table
+from ui.errors import readable
+
+QUEUE_REFRESH_SECONDS = 3.0
+_LAST_OUTCOME = "operator.last_outcome"
+
+
+def line_key(line: dict) -> str:
+    """The key of a cart line in a decision's `quantities` ("product_id|size")."""
+    return f"{line['product_id']}|{float(line['size']):g}"
+
+
+def decide(shop: Shop, approval_id: str, decision: dict) -> None:
+    """Send one decision; remember what happened to show it above the queue."""
+    try:
+        result = shop.decide(approval_id, decision)
+    except Exception as error:
+        st.session_state[_LAST_OUTCOME] = ("error", readable(error, "deciding the checkout"))
+        return
+    verb = {"approve": "approved", "edit": "approved with changes", "reject": "rejected"}
+    text = f"Checkout {approval_id} {verb[decision['action']]}."
+    if result is not None and result.reply:
+        text += f" The shopper was told: “{result.reply[:160]}”"
+    st.session_state[_LAST_OUTCOME] = ("success", text)
+
+
+@st.fragment(run_every=QUEUE_REFRESH_SECONDS)
+def console(shop: Shop, operator: str) -> None:
+    """The whole console, refreshed by itself: the queue beside recent orders and decisions."""
+    outcome = st.session_state.get(_LAST_OUTCOME)
+    if outcome:
+        kind, text = outcome
+        with st.container(key=f"decision-{kind}"):
+            getattr(st, kind)(text, icon=":material/info:")
+    queue_column, orders_column = st.columns([3, 2], gap="large")
+    with queue_column:
+        approval_queue(shop, operator)
+    with orders_column:
+        st.subheader(":material/receipt_long: Recent orders", anchor=False)
+        orders_table(shop)
+        st.subheader(":material/history: Decided checkouts", anchor=False)
+        decided_table(shop)
+
+
+def approval_queue(shop: Shop, operator: str) -> None:
+    """Pending checkouts across all sessions, newest first, with the decision controls."""
+    try:
+        pending = shop.approvals("pending")
+    except Exception as error:
+        st.warning(readable(error, "loading the queue"), icon=":material/sync_problem:")
+        return
+    st.subheader(f":material/pending_actions: Waiting for approval ({len(pending)})", anchor=False)
+    if not pending:
+        st.info(
+            "No checkouts are waiting; this list refreshes by itself.",
+            icon=":material/done_all:",
+        )
+        return
+    for approval in pending:
+        approval_card(shop, operator, approval)
+
+
+def approval_card(shop: Shop, operator: str, approval: dict) -> None:
+    """One pending checkout: who, what, totals; approve, edit or reject."""
+    approval_id = approval["id"]
+    with st.container(border=True, key=f"approval-{approval_id}"):
+        head, total = st.columns([3, 1])
+        head.markdown(
+            f"**{approval['user']}** · tenant `{approval['tenant']}` · checkout `{approval_id}`  \n"
+            f"session `{approval['session_id']}` · {approval['created_at'][:19]}"
+        )
+        total.metric("Total", f"${float(approval.get('total') or approval['subtotal']):,.2f}")
+        order_lines_table(approval["items"])
+        st.button(
+            "Approve",
+            key=f"approve-{approval_id}",
+            type="primary",
+            icon=":material/check:",
+            on_click=decide,
+            args=(shop, approval_id, {"action": "approve", "operator": operator}),
+        )
+        with (
+            st.expander("Edit or reject", icon=":material/edit:"),
+            st.form(f"decision-form-{approval_id}", border=False),
+        ):
+            quantities = {}
+            for line in approval["items"]:
+                quantities[line_key(line)] = st.number_input(
+                    f"{line.get('name', line['product_id'])} · size {float(line['size']):g}",
+                    min_value=0,
+                    max_value=20,
+                    value=int(line["quantity"]),
+                    step=1,
+                    key=f"qty-{approval_id}-{line_key(line)}",
+                    help="0 removes the line.",
+                )
+            discount = st.slider("Discount %", 0, 50, 0, key=f"discount-{approval_id}")
+            reason = st.text_input(
+                "Reason (required to reject; shown to the shopper)",
+                key=f"reason-{approval_id}",
+                max_chars=500,
+            )
+            edit, reject = st.columns(2)
+            if edit.form_submit_button("Approve with changes", icon=":material/edit_note:"):
+                decide(
+                    shop,
+                    approval_id,
+                    {
+                        "action": "edit",
+                        "operator": operator,
+                        "reason": reason or None,
+                        "discount_pct": discount,
+                        "quantities": quantities,
+                    },
+                )
+                st.rerun(scope="fragment")
+            if reject.form_submit_button("Reject", icon=":material/block:"):
+                decide(
+                    shop,
+                    approval_id,
+                    {"action": "reject", "operator": operator, "reason": reason},
+                )
+                st.rerun(scope="fragment")
+
+
+def orders_table(shop: Shop) -> None:
+    """The most recent orders."""
+    try:
+        orders = shop.orders()
+    except Exception as error:
+        st.warning(readable(error, "loading the orders"))
+        return
+    if not orders:
+        st.caption("No orders yet.")
+        return
+    st.dataframe(
+        [
+            {
+                "Order": order.id,
+                "Shopper": order.user,
+                "Items": ", ".join(
+                    f"{line.quantity}× {line.name} ({line.size:g})" for line in order.lines
+                ),
+                "Subtotal": order.subtotal,
+                "Discount %": order.discount_pct,
+                "Total": order.total,
+                "Placed (UTC)": order.created_at,
+                "Session": order.session_id,
+            }
+            for order in orders
+        ],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Subtotal": st.column_config.NumberColumn(format="$%.2f"),
+            "Total": st.column_config.NumberColumn(format="$%.2f"),
+            "Placed (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+        },
+    )
+
+
+def decided_table(shop: Shop) -> None:
+    """Checkouts already decided: by whom, how, and why."""
+    try:
+        decided = [a for a in shop.approvals(None) if a["status"] != "pending"]
+    except Exception as error:
+        st.warning(readable(error, "loading the decisions"))
+        return
+    if not decided:
+        st.caption("No decisions yet.")
+        return
+    st.dataframe(
+        [
+            {
+                "Checkout": a["id"],
+                "Shopper": a["user"],
+                "Status": a["status"],
+                "By": a["decided_by"],
+                "Reason": a["reason"],
+                "Total": a["total"],
+                "Order": a["order_id"],
+            }
+            for a in decided
+        ],
+        hide_index=True,
+        width="stretch",
+        column_config={"Total": st.column_config.NumberColumn(format="$%.2f")},
+    )

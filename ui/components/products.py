@@ -1,0 +1,63 @@
+"""Product results as cards: picture, name, brand, price, sizes in stock, colours, rating.
+
+Pictures are the offline PNGs made by `data/build_catalog.py` (`data/images/<product_id>.png`);
+nothing is fetched from the internet.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from assistant.config import PROJECT_ROOT
+
+IMAGES = PROJECT_ROOT / "data" / "images"
+CARDS_PER_ROW = 3
+
+
+def picture(product_id: str) -> Path | None:
+    """The product's picture file, or None when the catalog has none."""
+    path = IMAGES / f"{product_id}.png"
+    return path if path.is_file() else None
+
+
+def sizes_text(sizes: list[float]) -> str:
+    """US sizes as shoppers write them: "7 · 7.5 · 8"."""
+    return " · ".join(f"{size:g}" for size in sizes) if sizes else "sold out"
+
+
+def stars(rating: float) -> str:
+    """A rating as stars plus the number, e.g. "★★★★☆ 4.3"."""
+    full = round(rating)
+    return "★" * full + "☆" * (5 - full) + f" {rating:.1f}"
+
+
+def product_cards(products: list[dict], *, key: str) -> None:
+    """A grid of product cards; `key` keeps element keys unique when shown more than once."""
+    for start in range(0, len(products), CARDS_PER_ROW):
+        row = products[start : start + CARDS_PER_ROW]
+        columns = st.columns(CARDS_PER_ROW, gap="small")
+        for column, product in zip(columns, row, strict=False):
+            with column:
+                product_card(product, key=f"{key}-{start}")
+
+
+def product_card(product: dict, *, key: str) -> None:
+    """One product card, with a stable CSS hook `st-key-product-<id>`."""
+    product_id = product.get("product_id", "?")
+    with st.container(border=True, key=f"product-{key}-{product_id}", gap="small"):
+        image = picture(product_id)
+        if image is not None:
+            st.image(str(image), width="stretch")
+        st.markdown(f"**{product.get('name', product_id)}**  \n{product.get('brand', '')}")
+        st.markdown(f"#### ${product.get('price', 0):,.2f}")
+        sizes = product.get("sizes_in_stock")
+        if sizes is None and isinstance(product.get("stock"), dict):
+            sizes = [float(size) for size, count in product["stock"].items() if count > 0]
+        st.caption(
+            f"{stars(float(product.get('rating', 0)))}  \n"
+            f"Sizes: {sizes_text(sorted(sizes or []))}  \n"
+            f"Colours: {', '.join(product.get('colors', [])) or '—'}  \n"
+            f"`{product_id}`"
+        )

@@ -1,0 +1,59 @@
+"""Shop page: chat with the assistant, see products and the cart, wait for the store's approval."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.backend import get_shop
+from ui.components.approval import waiting_for_store
+from ui.components.badges import page_header
+from ui.components.cart import cart_panel
+from ui.components.chat import conversation, stream_turn
+from ui.components.conversations import open_session_id, start_conversation
+from ui.errors import attempt
+from ui.identity import current_user
+from ui.notices import notify_after_rerun, show_notices
+
+shop = get_shop()
+user = current_user()
+session_id = open_session_id()
+
+page_header(
+    "Shoe shop",
+    shop,
+    caption=f"Hi {user.display_name}! Ask for shoes by category, brand, colour, size or price.",
+)
+
+state = attempt(shop.current, session_id, doing="loading the conversation") if session_id else None
+messages = (attempt(shop.messages, session_id, doing="loading the messages") or []) if state else []
+pending = state.pending_approval if state else None
+
+prompt = st.chat_input(
+    "Waiting for the store's decision…" if pending else "Trail shoes under $150 in size 8.5",
+    key="shop-chat-input",
+    disabled=pending is not None,
+)
+
+chat_column, cart_column = st.columns([2.3, 1], gap="medium")
+with chat_column:
+    with st.container(key="chat", height=560, autoscroll=True):
+        if not messages and not prompt:
+            st.info(
+                "Try: *running shoes for women under $120*, then *add the second one in size 8*, "
+                "then *checkout*. A store operator approves the order.",
+                icon=":material/waving_hand:",
+            )
+        conversation(messages)
+        if prompt:
+            session_id = session_id or start_conversation(shop, user.username)
+            if session_id:
+                _, error = stream_turn(shop, user.username, session_id, prompt)
+                if error:
+                    notify_after_rerun("error", error, scope="shop")
+                st.rerun()
+    show_notices("shop")
+    if pending is not None and session_id:
+        waiting_for_store(shop, session_id)
+
+with cart_column:
+    cart_panel(state.cart if state else [], pending_approval=pending)
