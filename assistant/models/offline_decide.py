@@ -53,7 +53,7 @@ from assistant.models.offline_vocabulary import ShopVocabulary
 #: The question asked when an add has no size; a bare "9" in the next message answers it.
 ASK_SIZE = "Which size would you like for"
 #: Result lists grow by this many on "show me more", up to MAX_LIMIT.
-PAGE_SIZE, MAX_LIMIT = 5, 20
+PAGE_SIZE, MAX_LIMIT = 5, 10
 SEARCH_ARGS = ("query", "category", "brand", "color", "size", "gender", "min_price", "max_price")
 NOT_UNDERSTOOD = "Sorry, I didn't understand that. " + EXAMPLES
 _ANY_GENDER = re.compile(r"\b(?:any|all) genders?\b|\bunisex\b|\bfor anyone\b|\beveryone\b")
@@ -136,7 +136,14 @@ class _Shop:
             except _Ask as ask:
                 return Decision(f"{found}\n\n{ask.question}")
             return replace(add, text="\n\n".join(t for t in (found, add.text) if t))
-        return Decision("\n\n".join(reply_for(exchange) for exchange in results))
+        replies = [reply_for(exchange) for exchange in results]
+        usual = self.profile_size()
+        for index, exchange in enumerate(results):
+            # Say so when the size came from the profile rather than from the shopper.
+            chosen = exchange.args.get("size")
+            if exchange.name == "add_to_cart" and request.size is None and chosen == usual:
+                replies[index] = f"I used your usual size {size_text(usual)}. {replies[index]}"
+        return Decision("\n\n".join(replies))
 
     def act(self, request: ShopperRequest) -> Decision:
         """Dispatch one parsed request to its rule."""
@@ -359,6 +366,8 @@ class _Shop:
             if not shown:
                 raise _Ask("I haven't shown you any shoes yet. " + EXAMPLES)
             index = reference.ordinal - 1 if reference.ordinal > 0 else len(shown) - 1
+            if not 0 <= index < len(shown) and len(shown) == 1:
+                raise _Ask(f'I only showed one shoe, {product_title(shown[0])}; say "add it".')
             if not 0 <= index < len(shown):
                 raise _Ask(f"I only showed {len(shown)}; pick a number from 1 to {len(shown)}.")
             return shown[index]

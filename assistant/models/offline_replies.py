@@ -208,17 +208,19 @@ def checkout_reply(exchange: ToolExchange) -> str:
     result = exchange.result or {}
     status = result.get("status")
     order = result.get("order_id")
-    extra = f" {result['message']}" if result.get("message") else ""
+    note = f" Note from the store: {result['reason']}" if result.get("reason") else ""
     if status == "approved":
-        return f"Your order {order} is confirmed — total {money(result.get('total'))}.{extra}"
+        return f"Your order {order} is confirmed — total {money(result.get('total'))}.{note}"
     if status == "edited":
+        discount = result.get("discount_pct") or 0
+        change = f" ({discount:g}% off)" if discount else ""
         return (
-            f"The store approved your order {order} with changes — total "
-            f"{money(result.get('total'))}.{extra}"
+            f"The store approved your order {order} with changes{change} — total "
+            f"{money(result.get('total'))}.{note}"
         )
     if status == "rejected":
-        reason = f": {result['reason']}" if result.get("reason") else "."
-        return f"The store didn't approve this order{reason}{extra} No order was placed."
+        reason = f": {result['reason']}." if result.get("reason") else "."
+        return f"The store didn't approve this order{reason} No order was placed."
     return str(result.get("message") or "Your checkout is waiting for the store's decision.")
 
 

@@ -582,12 +582,20 @@ def test_no_checkout_when_not_asked(model, text):
             "Your order ORD-7 is confirmed — total $278.",
         ),
         (
-            {"status": "edited", "order_id": "ORD-8", "total": 250.2, "message": "10% off."},
-            "The store approved your order ORD-8 with changes — total $250.20. 10% off.",
+            {
+                "status": "edited",
+                "order_id": "ORD-8",
+                "total": 250.2,
+                "discount_pct": 10.0,
+                "reason": "Loyalty discount",
+                "message": "Order ORD-8 placed.",
+            },
+            "The store approved your order ORD-8 with changes (10% off) — total $250.20. "
+            "Note from the store: Loyalty discount",
         ),
         (
-            {"status": "rejected", "order_id": None, "reason": "Size 9 is back-ordered"},
-            "The store didn't approve this order: Size 9 is back-ordered No order was placed.",
+            {"status": "rejected", "reason": "Size 9 is back-ordered"},
+            "The store didn't approve this order: Size 9 is back-ordered. No order was placed.",
         ),
     ],
 )
@@ -790,3 +798,26 @@ def test_works_before_the_catalog_file_exists(tmp_path: Path):
     chat = shown(RIDGE, SCREE).human("add the Northpeak in size 9")
     assert only_call(model.invoke(chat.messages))[1]["product_id"] == "TRL-001"
     assert ShopVocabulary().with_brands(["Northpeak"]).brands["northpeak"] == "Northpeak"
+
+
+def test_reply_says_when_the_size_came_from_the_profile(model):
+    chat = (
+        shown(RIDGE)
+        .human("add it")
+        .tool(
+            "add_to_cart",
+            {"product_id": "TRL-001", "size": 8.5, "quantity": 1},
+            cart_result(line(RIDGE, 8.5), message="Added 1 × Ridge GTX in size 8.5 to the cart."),
+        )
+    )
+    reply = model.invoke(chat.messages)
+    assert reply.content == (
+        "I used your usual size 8.5. Added 1 × Ridge GTX in size 8.5 to the cart. "
+        "Your cart: 1 pair, total $139."
+    )
+
+
+def test_ordinal_after_a_single_result_points_at_it(model):
+    reply = model.invoke(shown(MOSS).human("add the second one in 9").messages)
+    assert reply.tool_calls == []
+    assert reply.content == 'I only showed one shoe, Timberhold Mossback; say "add it".'
