@@ -102,7 +102,7 @@ class CheckpointSessionStore:
         *,
         slim_checkpoints: bool = True,
         eager_writes_invocation: bool = False,
-        max_workers: int = 16,
+        max_workers: int = 32,
         step_cache_size: int = 4096,
     ) -> None:
         self.client = client
@@ -113,6 +113,7 @@ class CheckpointSessionStore:
         self.invocations = InvocationRegistry()
         self.writes_ledger = WritesLedger()
         self._max_workers = max_workers
+        self._large_sessions: set[str] = set()
         self._pool: ThreadPoolExecutor | None = None
 
     # ------------------------------------------------------------------ concurrency
@@ -244,14 +245,20 @@ class CheckpointSessionStore:
     # ------------------------------------------------------------------ writes
 
     def read_writes(
-        self, session_id: str, checkpoint_ns: str, checkpoint_id: str
+        self,
+        session_id: str,
+        checkpoint_ns: str,
+        checkpoint_id: str,
+        summaries: Sequence[dict[str, Any]] | None = None,
     ) -> dict[WriteKey, RawWrite]:
         """Every pending write of a checkpoint: all its writes steps merged, newest wins.
 
-        One ListInvocationSteps; GetInvocationStep only for steps this process has not seen.
+        One ListInvocationSteps (none when the caller already listed the steps);
+        GetInvocationStep only for steps this process has not seen.
         """
         invocation_id = generate_write_id(checkpoint_ns, checkpoint_id)
-        summaries = self.all_step_summaries(session_id, invocation_id)
+        if summaries is None:
+            summaries = self.all_step_summaries(session_id, invocation_id)
         bodies = self._all(
             [
                 (lambda s=s: self.step_texts(session_id, invocation_id, s["invocationStepId"]))
@@ -406,6 +413,16 @@ class CheckpointSessionStore:
         page_size = MAX_PAGE
         if limit is not None and not filter and before_id is None and invocation_id:
             page_size = min(limit, MAX_PAGE)
+        if invocation_id is not None and session_id not in self._large_sessions:
+            # one session-wide listing holds every checkpoint AND every writes step of a
+            # session of up to 1000 steps: no per-checkpoint writes listing at all
+            sweep, token = self.list_steps(session_id, None, max_results=MAX_PAGE)
+            if not token:
+                yield from self._list_from_sweep(
+                    session_id, checkpoint_ns, invocation_id, sweep, filter, before_id, limit
+                )
+                return
+            self._large_sessions.add(session_id)  # sessions only grow: go straight on next time
         remaining = limit
         next_token: str | None = None
         while True:
@@ -427,6 +444,59 @@ class CheckpointSessionStore:
                             return
             if not next_token:
                 return
+
+    def _list_from_sweep(
+        self,
+        session_id: str,
+        checkpoint_ns: str,
+        invocation_id: str,
+        sweep: Sequence[dict[str, Any]],
+        filter: dict[str, Any] | None,
+        before_id: str | None,
+        limit: int | None,
+    ) -> Iterator[CheckpointTuple]:
+        """``list`` served from a complete listing of the session's steps.
+
+        Checkpoints keep the service's order (newest first); each checkpoint's writes steps
+        are found by their invocation id, whatever their position. Bodies are fetched a chunk
+        at a time, all of a chunk's Gets in one concurrent round.
+        """
+        by_invocation: dict[str, list[dict[str, Any]]] = {}
+        for summary in sweep:
+            by_invocation.setdefault(summary["invocationId"], []).append(summary)
+        checkpoints = [
+            s["invocationStepId"]
+            for s in by_invocation.get(invocation_id, [])
+            if before_id is None or s["invocationStepId"] < before_id
+        ]
+        remaining = limit
+        while checkpoints:
+            size = UNBOUNDED_CHUNK if remaining is None or filter else remaining
+            chunk, checkpoints = checkpoints[:size], checkpoints[size:]
+            wanted = [(invocation_id, checkpoint_id) for checkpoint_id in chunk]
+            writes_steps = {}
+            for checkpoint_id in chunk:
+                writes_id = generate_write_id(checkpoint_ns, checkpoint_id)
+                writes_steps[checkpoint_id] = by_invocation.get(writes_id, [])
+                wanted += [(writes_id, w["invocationStepId"]) for w in writes_steps[checkpoint_id]]
+            self._all(
+                [
+                    (lambda inv=inv, step=step: self.step_texts(session_id, inv, step))
+                    for inv, step in wanted
+                ]
+            )
+            for checkpoint_id in chunk:  # every body is cached now: no further call
+                envelope = self._envelope(session_id, invocation_id, checkpoint_id)
+                if envelope is None or not metadata_matches(envelope, filter):
+                    continue
+                writes = self.read_writes(
+                    session_id, checkpoint_ns, checkpoint_id, writes_steps[checkpoint_id]
+                )
+                yield to_checkpoint_tuple(session_id, envelope, writes.values(), self.serde)
+                if remaining is not None:
+                    remaining -= 1
+                    if remaining <= 0:
+                        return
 
     def _load_page(
         self,
@@ -503,6 +573,7 @@ class CheckpointSessionStore:
         self._forget(thread_id)
 
     def _forget(self, session_id: str) -> None:
+        self._large_sessions.discard(session_id)
         self.steps.forget_session(session_id)
         self.invocations.forget_session(session_id)
         self.writes_ledger.forget_session(session_id)

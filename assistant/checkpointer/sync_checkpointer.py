@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from botocore.config import Config
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
     ChannelVersions,
@@ -40,10 +41,13 @@ class BedrockSessionCheckpointer(BedrockSessionSaver):
         *args: Any,
         slim_checkpoints: bool = True,
         eager_writes_invocation: bool = False,
-        max_workers: int = 16,
+        max_workers: int = 32,
         step_cache_size: int = 4096,
         **kwargs: Any,
     ) -> None:
+        if not args and kwargs.get("client") is None and kwargs.get("config") is None:
+            # concurrent reads need as many pooled connections as threads (boto3 default: 10)
+            kwargs["config"] = Config(max_pool_connections=max_workers)
         super().__init__(*args, **kwargs)
         self.store = CheckpointSessionStore(
             self.session_client.client,
