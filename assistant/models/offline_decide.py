@@ -137,12 +137,13 @@ class _Shop:
                 return Decision(f"{found}\n\n{ask.question}")
             return replace(add, text="\n\n".join(t for t in (found, add.text) if t))
         replies = [reply_for(exchange) for exchange in results]
-        usual = self.profile_size()
+        said_size = (request.then or request).size
         for index, exchange in enumerate(results):
-            # Say so when the size came from the profile rather than from the shopper.
-            chosen = exchange.args.get("size")
-            if exchange.name == "add_to_cart" and request.size is None and chosen == usual:
-                replies[index] = f"I used your usual size {size_text(usual)}. {replies[index]}"
+            # Say so when the size was chosen for the shopper rather than said by them.
+            source = self.size_source(exchange.args.get("size"))
+            if exchange.name == "add_to_cart" and said_size is None and source:
+                size = size_text(exchange.args["size"])
+                replies[index] = f"I used {source}, {size}. {replies[index]}"
         return Decision("\n\n".join(replies))
 
     def act(self, request: ShopperRequest) -> Decision:
@@ -285,12 +286,14 @@ class _Shop:
         in_stock = sizes_in_stock(product)
         size, note = request.size, ""
         if size is None:
-            usual = self.profile_size()
             if in_stock == []:
                 raise _Ask(f"Sorry, {title} is out of stock in every size.")
-            if usual is not None and in_stock is not None and usual in in_stock:
-                size = usual
-                note = f"I'll add {title} in your usual size {size_text(usual)}."
+            # The size of the search that listed it, else the profile's size, if in stock.
+            for candidate in (self.searched_size(), self.profile_size()):
+                if candidate is not None and in_stock is not None and candidate in in_stock:
+                    size = candidate
+                    note = f"I'll add {title} in {self.size_source(size)}, {size_text(size)}."
+                    break
             else:
                 stock_note = f" In stock: {sizes_text(in_stock)}." if in_stock else ""
                 raise _Ask(f"{ASK_SIZE} {title}?{stock_note}")
@@ -349,6 +352,24 @@ class _Shop:
         return self.search(replace(request, intent=SEARCH))
 
     # --- resolving references ------------------------------------------------------------
+
+    def searched_size(self) -> float | None:
+        """The size filter of the latest search, if it had one."""
+        search = self.conversation.last_search()
+        try:
+            return float(search.args["size"]) if search else None
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def size_source(self, size: object) -> str | None:
+        """Where a size the shopper did not say came from, in words (None if from nowhere)."""
+        if size is None:
+            return None
+        if size == self.searched_size():
+            return "the size you searched for"
+        if size == self.profile_size():
+            return "your usual size"
+        return None
 
     def profile_size(self) -> float | None:
         """The profile's shoe size, if it has a usable one."""

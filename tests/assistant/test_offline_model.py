@@ -375,7 +375,14 @@ def test_add_quantity(model):
 def test_add_without_size_uses_the_profile_size_when_in_stock(model):
     reply = model.invoke(shown(RIDGE, SCREE).human("add the first one").messages)
     assert only_call(reply)[1] == {"product_id": "TRL-001", "size": 8.5, "quantity": 1}
-    assert "your usual size 8.5" in reply.content
+    assert "your usual size, 8.5" in reply.content
+
+
+def test_add_without_size_prefers_the_size_searched_for(model):
+    chat = Chat().searched({"category": "trail", "size": 10.0}, RIDGE, SCREE)
+    reply = model.invoke(chat.human("add the second one").messages)
+    assert only_call(reply)[1] == {"product_id": "TRL-002", "size": 10.0, "quantity": 1}
+    assert reply.content == "I'll add Cairnline Scree Runner in the size you searched for, 10."
 
 
 def test_add_without_size_asks_when_profile_size_is_out_of_stock(model):
@@ -812,7 +819,7 @@ def test_reply_says_when_the_size_came_from_the_profile(model):
     )
     reply = model.invoke(chat.messages)
     assert reply.content == (
-        "I used your usual size 8.5. Added 1 × Ridge GTX in size 8.5 to the cart. "
+        "I used your usual size, 8.5. Added 1 × Ridge GTX in size 8.5 to the cart. "
         "Your cart: 1 pair, total $139."
     )
 

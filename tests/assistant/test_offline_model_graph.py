@@ -304,7 +304,7 @@ def test_default_size_from_profile_then_quantity_and_checkout_only_when_asked():
     # One result, so "it" is that shoe; no size given, the profile's 8.5 is in stock.
     assert calls[0]["args"] == {"product_id": "RUN-001", "size": 8.5, "quantity": 1}
     assert (
-        "in your usual size 8.5"
+        "in your usual size, 8.5"
         in graph.get_state({"configurable": {"thread_id": "t1"}}).values["messages"][-3].content
     )
     reply, calls = turn(graph, "make it 2 pairs")
