@@ -202,18 +202,22 @@ class _Shop:
         """Arguments for search_products: fresh, or the previous search refined."""
         previous = self.conversation.last_search()
         previous_args = dict(previous.args) if previous else {}
+        # Filters alone ("in blue", "Northpeak ones", "under $100") refine the last search;
+        # a new category or new free-text words start a fresh one unless "instead"/"cheaper".
         refines = previous is not None and (
             request.instead
             or request.cheaper
             or request.more
-            or request.category is None
-            or request.category == previous_args.get("category")
+            or (not request.query and request.category in (None, previous_args.get("category")))
         )
         args: dict[str, Any] = (
             {k: previous_args[k] for k in SEARCH_ARGS if previous_args.get(k) is not None}
             if refines
             else {}
         )
+        if previous is not None and not self.conversation.shown_products():
+            # The last search found nothing: its free text is what to drop, not to keep.
+            args.pop("query", None)
         if refines and "limit" in previous_args and not request.more:
             args["limit"] = previous_args["limit"]
         for key, value in (

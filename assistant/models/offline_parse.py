@@ -441,7 +441,8 @@ def _parse_one(text: str, vocabulary: ShopVocabulary) -> ShopperRequest:
     else:
         intent = UNKNOWN
 
-    query = " ".join(words) if intent == SEARCH else ""
+    # Only words the catalog uses go to the search: "comfy" would match nothing and hide all.
+    query = " ".join(w for w in words if vocabulary.searchable(w)) if intent == SEARCH else ""
     return replace(request, intent=intent, query=query)
 
 

@@ -181,13 +181,29 @@ class ShopVocabulary:
 
     brands: dict[str, str] = field(default_factory=dict)
     colours: dict[str, str] = field(default_factory=dict)
+    product_words: frozenset[str] = frozenset()
+    """Words of product names and descriptions; empty when the catalog file is missing."""
+
+    def searchable(self, word: str) -> bool:
+        """Is `word` worth sending as free-text query? ("waterproof" yes, "comfy" no).
+
+        Without a catalog file every word is, and the search tool decides.
+        """
+        if not self.product_words:
+            return True
+        return any(
+            form in self.product_words
+            for form in (word, word.removesuffix("s"), word.removesuffix("es"))
+        )
 
     def with_brands(self, extra: list[str]) -> ShopVocabulary:
         """Return a copy that also knows the given brand names (e.g. seen in tool results)."""
         brands = dict(self.brands)
         for brand in extra:
             _add_brand(brands, brand)
-        return ShopVocabulary(brands=_longest_first(brands), colours=self.colours)
+        return ShopVocabulary(
+            brands=_longest_first(brands), colours=self.colours, product_words=self.product_words
+        )
 
 
 def _add_brand(brands: dict[str, str], brand: object) -> None:
@@ -237,8 +253,12 @@ def _load(path: str, mtime_ns: int) -> ShopVocabulary:
     products = _catalog_products(Path(path))
     brands: dict[str, str] = {}
     catalog_colours: list[str] = []
+    words: set[str] = set()
     for product in products:
         _add_brand(brands, product.get("brand"))
+        for key in ("name", "description"):
+            if isinstance(product.get(key), str):
+                words.update(re.findall(r"[a-z0-9][a-z0-9-]*", product[key].lower()))
         colours = product.get("colors", [])
         if isinstance(colours, list):
             for colour in colours:
@@ -252,7 +272,11 @@ def _load(path: str, mtime_ns: int) -> ShopVocabulary:
             colours[name] = canonical
     for colour in catalog_colours:
         colours.setdefault(colour, colour)
-    return ShopVocabulary(brands=_longest_first(brands), colours=_longest_first(colours))
+    return ShopVocabulary(
+        brands=_longest_first(brands),
+        colours=_longest_first(colours),
+        product_words=frozenset(words),
+    )
 
 
 def load_vocabulary(catalog_path: Path | None = None) -> ShopVocabulary:

@@ -828,3 +828,28 @@ def test_ordinal_after_a_single_result_points_at_it(model):
     reply = model.invoke(shown(MOSS).human("add the second one in 9").messages)
     assert reply.tool_calls == []
     assert reply.content == 'I only showed one shoe, Timberhold Mossback; say "add it".'
+
+
+def test_only_catalog_words_go_into_the_query(tmp_path: Path):
+    path = tmp_path / "catalog.json"
+    product = {"brand": "Cairnline", "name": "Aspen Mid Waterproof", "description": "Grippy."}
+    path.write_text(json.dumps({"products": [product]}))
+    vocabulary = load_vocabulary(path)
+    # "comfy" matches no product and would only empty the results.
+    assert parse_request("comfy waterproof hiking boots", vocabulary).query == "waterproof"
+
+
+def test_new_free_text_starts_a_fresh_search(model):
+    chat = Chat().searched({"category": "formal", "gender": "men"}, RIDGE)
+    _, args = only_call(model.invoke(chat.human("looking for something waterproof").messages))
+    assert args == {"query": "waterproof", "gender": "women"}
+
+
+def test_refining_an_empty_search_drops_its_free_text(model):
+    chat = (
+        Chat()
+        .human("comfy sneakers")
+        .tool("search_products", {"category": "casual", "query": "zzz"}, {"results": []})
+    )
+    _, args = only_call(model.invoke(chat.human("in blue").messages))
+    assert args == {"category": "casual", "color": "blue"}
