@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -63,15 +65,33 @@ def get_engine(database_url: str | None = None, *, echo: bool = False) -> Engine
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
-        if not in_memory:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            # With WAL, NORMAL is durable against application crashes and much faster.
-            cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        if not in_memory:
+            _switch_to_wal(cursor)
+            # With WAL, NORMAL is durable against application crashes and much faster.
+            cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     return engine
+
+
+def _switch_to_wal(cursor: Any, attempts: int = 100) -> None:
+    """Put the database file in WAL mode (a persistent property of the file).
+
+    Switching needs an exclusive lock and SQLite does not wait for it (the busy timeout does
+    not apply), so processes opening a brand-new file together retry briefly.
+    """
+    for attempt in range(attempts):
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                return
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
 
 
 def init_db(engine: Engine, data_dir: Path = DATA_DIR) -> None:
@@ -101,14 +121,16 @@ def session_scope(bind: Session | Engine) -> Iterator[Session]:
         yield session
 
 
-def _create_tables(engine: Engine) -> None:
-    try:
-        SQLModel.metadata.create_all(engine)
-    except (OperationalError, ProgrammingError) as error:
-        # Another process created a table between our existence check and our CREATE.
-        if "already exists" not in str(error).lower():
-            raise
-        SQLModel.metadata.create_all(engine)
+def _create_tables(engine: Engine, attempts: int = 10) -> None:
+    for attempt in range(attempts):
+        try:
+            SQLModel.metadata.create_all(engine)
+            return
+        except (OperationalError, ProgrammingError) as error:
+            # Another process created a table between our existence check and our CREATE.
+            # Each such failure means it made progress, so checking again soon succeeds.
+            if "already exists" not in str(error).lower() or attempt == attempts - 1:
+                raise
 
 
 def _seed_once(engine: Engine, what: str, seed: Any, table: type[SQLModel]) -> None:
