@@ -86,7 +86,7 @@ between up most least max min maximum minimum around roughly approximately optio
 available stock sale buy purchase order maybe there here too all well okay ok yes no not now
 then again recommend suggest browse list hey hi hello thanks thank into kind type style
 let lets let's are there's whats what's hmm um uh so but if as way wear wearing pick picks
-number item result results rated rating ratings review reviews top
+number item result results rated rating ratings review reviews top another am wear mine
 add put take grab tell details detail info information describe change switch swap update make
 remove delete drop cart basket bag checkout check out place empty clear help don't dont yet wait
 """
@@ -102,7 +102,7 @@ _RE_NO_CHECKOUT = re.compile(
     r".*\b(?:check ?out|checkout|buy|order|pay|purchase)"
 )
 _RE_CLEAR_CART = re.compile(
-    r"\b(?:empty|clear)\b.*\b(?:cart|basket|bag)\b|\bremove (?:everything|all)\b|"
+    r"\b(?:empty|clear)\b.*\b(?:cart|basket|bag)\b|\b(?:remove|delete|drop) (?:everything|all)\b|"
     r"\bstart over\b"
 )
 _RE_REMOVE = re.compile(r"\b(?:remove|delete|drop|take (?:out|off)|get rid of)\b")
@@ -111,7 +111,8 @@ _RE_UPDATE = re.compile(
     r"actually)\b"
 )
 _RE_ADD = re.compile(
-    r"\b(?:add|put|i'?ll take|i will take|take(?! a look)|grab|i'?ll have|get me|i'?ll get)\b"
+    r"\b(?:add|put|i'?ll take|i will take|take(?! a look)|grab|i'?ll have|get me|i'?ll get|"
+    r"(?:can|could|may) i (?:get|have|order))\b"
 )
 # "I want the second one" adds; "I want trail shoes" searches: soft verbs need a reference.
 _RE_SOFT_ADD = re.compile(r"\b(?:i want|i'?d like|i need|give me)\b")
@@ -144,9 +145,10 @@ _RE_THANKS = re.compile(r"\b(?:thanks|thank you|thx|cheers|ty|appreciate it)\b")
 _RE_GOODBYE = re.compile(r"\b(?:bye|goodbye|see you|see ya|that'?s all)\b")
 # "that"/"this" only count on their own ("add that in size 9"), not in "shoes that breathe".
 _RE_PRONOUN = re.compile(
-    r"\b(?:it|them|those|these|the same(?: one)?|(?:that|this)(?: one| pair)?"
+    r"\b(?:it|them|those|these|the same(?: one)?|another|one more|(?:that|this)(?: one| pair)?"
     r"(?=\s*(?:$|[,.!?]|in\b|size\b|x\b|\d|too\b|please\b|to\b|instead\b|for me\b)))"
 )
+_RE_QUESTION = re.compile(r"^(?:what|which|how|is|are|does|do|can)\b|\?$")
 _RE_DEFINITE = re.compile(r"\bthe (?:[\w'-]+ ){1,3}(?:one|ones|pair|pairs)\b")
 _RE_COMPOUND = re.compile(
     r"^(?P<first>.+?)[\s,]+(?:and|then)\s+(?:then\s+)?(?P<second>(?:add|put|grab)\b.*)$"
@@ -296,12 +298,15 @@ def _read_prices(scan: _Scanner) -> tuple[float | None, float | None]:
 def _read_quantity(scan: _Scanner) -> int | None:
     """Read a quantity ("x2", "2 pairs", "two pairs", "qty 3", "make it 2")."""
     words = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
+    # "a" is a number only before "pair": "make it a 10" is a size, not one pair.
+    counted = "|".join(w for w in _NUMBER_WORDS if not w.startswith("a"))
     for pattern in (
         r"\bx\s*(\d{1,2})\b",
         r"\b(\d{1,2})\s*x\b",
         rf"\b(\d{{1,2}}|{words})\s+(?:pairs?|of (?:them|those|these|it))\b",
         rf"\b(?:qty|quantity)\s*(?:of|to|:|=)?\s*(\d{{1,2}}|{words})\b",
-        rf"\bmake (?:it|that|them|those) (\d{{1,2}}|{words})\b(?!\s*(?:\.5|1/2))",
+        rf"\bmake (?:it|that|them|those) (\d{{1,2}}|{counted})\b(?!\s*(?:\.5|1/2))",
+        rf"\b(?:take|add|get|grab|want|need|have) ({counted})\b(?!\s*(?:\.\d|%|dollars))",
     ):
         if match := scan.take(pattern):
             token = match.group(1)
@@ -389,6 +394,7 @@ def _parse_one(text: str, vocabulary: ShopVocabulary) -> ShopperRequest:
         instead=instead,
         reference=reference,
     )
+    size_to = re.search(rf"\bto\s+(?:an?\s+)?{_SIZE}\b(?!\s*(?:pairs?|dollars|\$))", text)
     points_at_product = reference.given or bool(brand) or bool(words)
     wants_search = bool(
         request.has_filters
@@ -405,11 +411,12 @@ def _parse_one(text: str, vocabulary: ShopVocabulary) -> ShopperRequest:
     elif _RE_REMOVE.search(text):
         intent = REMOVE
     elif _RE_UPDATE.search(text) and (
-        quantity is not None or size is not None or re.search(r"\bsize\b", text)
+        quantity is not None or size is not None or size_to or re.search(r"\bsize\b", text)
     ):
         intent = UPDATE
-        if size is None and (match := re.search(rf"\bto\s+(?:an?\s+)?{_SIZE}", text)):
-            request = replace(request, size=_size_value(*match.group(1, 2)))
+        if size is None and size_to:
+            # "change the size to 9", "swap to a 9.5": the new size follows "to".
+            request = replace(request, size=_size_value(*size_to.group(1, 2)))
     elif _RE_ADD.search(text) or (
         not category
         and (
@@ -426,7 +433,11 @@ def _parse_one(text: str, vocabulary: ShopVocabulary) -> ShopperRequest:
         intent = VIEW_CART
     elif _RE_DETAILS.search(text) and (reference.given or (points_at_product and not category)):
         intent = DETAILS
-    elif size is not None and not scan.rest.strip(" ,.!?"):
+    elif (reference.ordinal is not None or reference.superlative) and not request.has_filters:
+        intent = DETAILS  # "how much is the second one?", "is the first one waterproof?"
+    elif reference.pronoun and _RE_QUESTION.search(text) and not request.has_filters:
+        intent = DETAILS  # "what sizes does it come in?"
+    elif size is not None and not words and not request.has_filters:
         intent = SIZE_ONLY
     elif wants_search:
         intent = SEARCH

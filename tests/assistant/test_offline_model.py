@@ -217,6 +217,15 @@ def only_call(message: AIMessage) -> tuple[str, dict]:
         ("what can you do?", {"intent": "help"}),
         ("thanks a lot", {"intent": "thanks"}),
         ("qwzx plorf", {"intent": "unknown"}),
+        ("actually make it a 10", {"intent": "update", "size": 10.0, "quantity": None}),
+        ("swap to a 9.5", {"intent": "update", "size": 9.5}),
+        ("I'll take two", {"intent": "add", "quantity": 2}),
+        ("can I get the first one in 8.5?", {"intent": "add", "size": 8.5}),
+        ("delete everything", {"intent": "clear_cart"}),
+        ("I wear size 9", {"intent": "size_only", "size": 9.0}),
+        ("how much is the second one?", {"intent": "details"}),
+        ("what sizes does it come in?", {"intent": "details"}),
+        ("ok buy them", {"intent": "checkout"}),
     ],
 )
 def test_parser_reads_the_shop_vocabulary(text: str, expected: dict, catalog_file: Path):
@@ -853,3 +862,14 @@ def test_refining_an_empty_search_drops_its_free_text(model):
     )
     _, args = only_call(model.invoke(chat.human("in blue").messages))
     assert args == {"category": "casual", "color": "blue"}
+
+
+async def test_async_invoke_and_stream_match_sync(model):
+    messages = shown(RIDGE, SCREE).human("add the second one in size 9").messages
+    sync = model.invoke(messages)
+    assert (await model.ainvoke(messages)).tool_calls == sync.tool_calls
+    chunks = [chunk async for chunk in model.astream(messages)]
+    total = chunks[0]
+    for chunk in chunks[1:]:
+        total = total + chunk
+    assert total.tool_calls == sync.tool_calls
