@@ -23,9 +23,11 @@ from ui.errors import attempt  # noqa: E402
 from ui.identity import sign_in  # noqa: E402
 from ui.notices import show_notices  # noqa: E402
 
-PAGES = Path(__file__).parent / "pages"
+PAGES = Path(__file__).parent / "views"
 
 st.set_page_config(page_title="Shoe assistant", page_icon="👟", layout="wide")
+# A workshop audience needs no "Deploy" button or developer menu in the toolbar.
+st.set_option("client.toolbarMode", "minimal")
 
 shop = attempt(get_shop, doing="opening the shop")
 if shop is None:

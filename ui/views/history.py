@@ -26,7 +26,7 @@ page_header(
 )
 if not session_id:
     st.info("Open or start a conversation first.", icon=":material/chat:")
-    st.page_link("pages/shop.py", label="Go to the shop", icon=":material/storefront:")
+    st.page_link("views/shop.py", label="Go to the shop", icon=":material/storefront:")
     st.stop()
 
 show_notices("history")

@@ -1,0 +1,247 @@
+"""The real web app in a real browser: a purchase approved by an operator, a fork, a reload.
+
+Starts the local session service and `streamlit run ui/app.py` as subprocesses on free ports
+(temporary databases), drives Debian's Chromium with Playwright (never a downloaded browser) and
+stops both servers at the end. Two browser contexts are two people: the shopper (alice) and the
+store operator (olga). Screenshots of every page go to `test-artifacts/screenshots/`; with
+`UPDATE_SCREENSHOTS=1` they are also copied to `docs/screenshots/` for the README.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
+DOCS_SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-gpu",
+]
+STEP_TIMEOUT_MS = 30_000  # one UI step (a turn, a rerun, a fork); generous on 2 shared cores
+VIEWPORT = {"width": 1440, "height": 960}
+expect.set_options(timeout=STEP_TIMEOUT_MS)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen, log: Path, seconds: float = 60) -> None:
+    """Block until `url` answers 200, or fail with the server's log if it dies or never does."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited ({process.returncode}):\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"{url} did not answer within {seconds:.0f}s:\n{log.read_text()[-3000:]}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop one server we started: SIGTERM, then SIGKILL if it lingers."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of the web app, started with a fresh session service and shop database."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Debian's chromium is not installed at {CHROMIUM}")
+    folder = tmp_path_factory.mktemp("browser")
+    service_port, app_port = free_port(), free_port()
+    service_url = f"http://127.0.0.1:{service_port}"
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME": service_url,
+        "DATABASE_URL": f"sqlite:///{folder / 'shop.db'}",
+        "SESSION_STORE": "local",
+        "MODEL": "offline",
+    }
+    service_log, app_log = folder / "service.log", folder / "streamlit.log"
+    processes: list[subprocess.Popen] = []
+    try:
+        with service_log.open("w") as out:
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "bedrock_sessions_local", "--host", "127.0.0.1",
+                     "--port", str(service_port), "--db", str(folder / "sessions.db")],
+                    cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                )
+            )  # fmt: skip
+        wait_for(f"{service_url}/health", processes[0], service_log)
+        with app_log.open("w") as out:
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "streamlit", "run", "ui/app.py",
+                     "--server.port", str(app_port), "--server.address", "127.0.0.1",
+                     "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+                    cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                )
+            )  # fmt: skip
+        app = f"http://127.0.0.1:{app_port}"
+        wait_for(f"{app}/_stcore/health", processes[1], app_log)
+        yield app
+        # Tracebacks in the server log mean a page failed somewhere, even if it looked fine.
+        assert "Traceback" not in app_log.read_text(), app_log.read_text()[-5000:]
+    finally:
+        for process in reversed(processes):
+            stop(process)
+
+
+@pytest.fixture(scope="module")
+def browser(app_url: str) -> Iterator:
+    """Headless Debian Chromium driven by Playwright."""
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+def screenshot(page, name: str) -> None:
+    """Save a full-page screenshot of the current page under test-artifacts/screenshots/."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(600)  # let images and the graph finish drawing
+    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ARTIFACTS / f"{name}.png", DOCS_SCREENSHOTS / f"{name}.png")
+
+
+def say(page, text: str) -> None:
+    """Type a message into the chat box and send it."""
+    box = page.get_by_test_id("stChatInputTextArea")
+    expect(box).to_be_enabled(timeout=STEP_TIMEOUT_MS)
+    box.fill(text)
+    box.press("Enter")
+
+
+def open_page(page, title: str) -> None:
+    """Follow a link of the sidebar navigation."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+
+
+def metric_value(page, label: str):
+    """The value element of the metric with this label."""
+    return (
+        page.get_by_test_id("stMetric")
+        .filter(has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True))
+        .get_by_test_id("stMetricValue")
+    )
+
+
+def test_purchase_approval_fork_and_reload(app_url: str, browser) -> None:
+    """Shopper buys, operator approves (shopper sees it live), shopper forks, reload resumes."""
+    shopper = browser.new_context(viewport=VIEWPORT).new_page()
+    shopper.set_default_timeout(STEP_TIMEOUT_MS)
+    shopper.goto(f"{app_url}/?user=alice")
+    expect(shopper.get_by_role("heading", name="Shoe shop")).to_be_visible()
+    expect(shopper.locator(".st-key-runtime-badges")).to_contain_text("offline")
+
+    # Search: product cards with pictures, and the session id lands in the URL.
+    say(shopper, "trail shoes under $150 in size 8.5")
+    cards = shopper.locator("[class*='st-key-product-']")
+    expect(cards.first).to_be_visible()
+    expect(cards.first.locator("img")).to_be_visible()
+    shopper.wait_for_url(re.compile(r"session="))
+    session_id = re.search(r"session=([\w-]+)", shopper.url).group(1)
+
+    # Add to cart: the cart panel shows the line and the total.
+    say(shopper, "add the second one")
+    cart = shopper.locator(".st-key-cart-panel")
+    expect(cart).to_contain_text("Cart (1)")
+    expect(cart).to_contain_text("$130.00")
+    screenshot(shopper, "shop")
+
+    # Checkout: the conversation waits for the store.
+    say(shopper, "checkout")
+    expect(shopper.locator(".st-key-approval-waiting")).to_be_visible()
+    expect(shopper.get_by_test_id("stChatInputTextArea")).to_be_disabled()
+    screenshot(shopper, "shop-waiting")
+
+    # The operator, in a second browser context, sees the checkout and approves it.
+    operator = browser.new_context(viewport=VIEWPORT).new_page()
+    operator.set_default_timeout(STEP_TIMEOUT_MS)
+    operator.goto(f"{app_url}/?user=olga")
+    card = operator.locator("[class*='st-key-approval-apr-']").first
+    expect(card).to_contain_text("alice")
+    expect(card).to_contain_text("Scree Ultra 5")
+    screenshot(operator, "operator")
+    card.get_by_role("button", name="Approve", exact=True).click()
+    expect(operator.locator(".st-key-decision-success")).to_contain_text("approved")
+    expect(operator.locator("[class*='st-key-approval-apr-']")).to_have_count(0)
+
+    # The shopper's page shows the confirmation by itself: no reload.
+    expect(shopper.locator(".st-key-checkout-outcome-approved")).to_be_visible()
+    expect(shopper.locator(".st-key-approval-waiting")).to_have_count(0)
+    expect(shopper.locator(".st-key-cart-panel")).to_contain_text("Cart (0)")
+
+    # History: fork from the first search with an edited message; the tree has two branches.
+    open_page(shopper, "History")
+    expect(metric_value(shopper, "Branches")).to_have_text("1")
+    picker = shopper.locator(".st-key-history-checkpoint")
+    picker.click()
+    shopper.keyboard.type("trail shoes under")
+    shopper.keyboard.press("Enter")
+    message = shopper.locator("[class*='st-key-fork-message-'] textarea")
+    expect(message).to_have_value("trail shoes under $150 in size 8.5")
+    message.fill("running shoes under $120 in size 8.5")
+    shopper.get_by_role("button", name="Fork from here").click()
+    expect(metric_value(shopper, "Branches")).to_have_text("2")
+    tree = shopper.locator(".st-key-branch-tree").get_by_test_id("stGraphVizChart")
+    expect(tree.locator("svg g.node").first).to_be_visible()
+    screenshot(shopper, "history")
+
+    # Audit: the raw session data of this conversation, with its export.
+    open_page(shopper, "Audit")
+    expect(shopper.locator(".st-key-audit-session-summary")).to_contain_text("ACTIVE")
+    expect(shopper.get_by_role("button", name="Download as JSON")).to_be_visible()
+    screenshot(shopper, "audit")
+
+    # The chat follows the new branch, and a reload comes back to the same conversation.
+    open_page(shopper, "Shop")
+    expect(shopper.locator(".st-key-chat")).to_contain_text("running shoes under $120")
+    shopper.reload()
+    expect(shopper.locator(".st-key-chat")).to_contain_text("running shoes under $120")
+    assert f"session={session_id}" in shopper.url
+    assert "user=alice" in shopper.url
+    screenshot(shopper, "shop-after-fork")
+
+    operator.context.close()
+    shopper.context.close()
