@@ -1,0 +1,129 @@
+"""Fixtures for the shopping agent's tests: the local session service, a `Shop`, the CLI.
+
+Everything is real: the local Bedrock session service over HTTP on 127.0.0.1 (in a thread of
+the test process), boto3, the checkpointer, the compiled LangGraph graph, a SQLite catalog seeded
+from data/*.json, and `shoe-assistant` run as a separate process for the CLI tests.
+
+One session service serves a whole test module (it starts in well under a second, but there is
+no reason to start it per test); each test gets its own catalog database, so orders, stock,
+approvals and the conversation registry never leak between tests.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.config import Settings
+from assistant.shop import Shop
+from bedrock_sessions_local.testing import running_service
+
+# A CLI command starts a fresh Python (LangChain, LangGraph, boto3: seconds of imports on a busy
+# machine); a minute means it hung, not that the machine is slow.
+CLI_TIMEOUT_SECONDS = 90
+
+
+@pytest.fixture(scope="module")
+def session_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a local Bedrock session service running for the whole test module."""
+    db = tmp_path_factory.mktemp("sessions") / "sessions.db"
+    with running_service(db=db) as url:
+        yield url
+
+
+def settings_for(endpoint: str, database: Path, **overrides) -> Settings:
+    """Settings for the embedded setup at `endpoint`, ignoring any `.env` and shell MODEL."""
+    values = {
+        "AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME": endpoint,
+        "database_url": f"sqlite:///{database}",
+        "session_store": "local",
+        "model": "offline",
+        "durability": "sync",
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture
+def shop_settings(session_endpoint: str, tmp_path: Path) -> Settings:
+    """Settings pointing at the module's session service and this test's own catalog."""
+    return settings_for(session_endpoint, tmp_path / "shop.db")
+
+
+@pytest.fixture
+def shop(shop_settings: Settings) -> Iterator[Shop]:
+    """A `Shop` on the offline model, the local session service and a fresh catalog."""
+    built = Shop(settings=shop_settings)
+    yield built
+    built.engine.dispose()
+
+
+class ShoeAssistantCli:
+    """Runs `shoe-assistant` in new processes, with the same service and catalog as `shop`."""
+
+    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+        self.env = env
+        self.cwd = cwd
+        script = Path(sys.executable).parent / "shoe-assistant"
+        # The console script is what workshops type; fall back to the same entry point.
+        entry_point = "import sys; from assistant.cli import main; sys.exit(main())"
+        self.command = [str(script)] if script.exists() else [sys.executable, "-c", entry_point]
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run one command to completion and return its exit status, stdout and stderr."""
+        return subprocess.run(
+            [*self.command, *args],
+            env=self.env,
+            cwd=self.cwd,
+            capture_output=True,
+            text=True,
+            timeout=CLI_TIMEOUT_SECONDS,
+        )
+
+    def run_together(self, *commands: tuple[str, ...]) -> list[subprocess.CompletedProcess[str]]:
+        """Run independent commands at the same time (like several terminals); same order out."""
+        results: list[subprocess.CompletedProcess[str] | None] = [None] * len(commands)
+
+        def run_one(index: int, args: tuple[str, ...]) -> None:
+            results[index] = self.run(*args)
+
+        threads = [
+            threading.Thread(target=run_one, args=(index, args))
+            for index, args in enumerate(commands)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert all(result is not None for result in results), "a CLI command did not finish"
+        return results  # type: ignore[return-value]
+
+    @staticmethod
+    def error_line(process: subprocess.CompletedProcess[str]) -> str:
+        """The single stderr line of a failed command (asserting it failed with exactly one)."""
+        assert process.returncode != 0, f"expected a failure, got: {process.stdout}"
+        lines = [line for line in process.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1, f"expected one line on stderr, got:\n{process.stderr}"
+        assert "Traceback" not in process.stderr
+        return lines[0]
+
+
+@pytest.fixture
+def shop_cli(shop_settings: Settings, tmp_path: Path) -> ShoeAssistantCli:
+    """`shoe-assistant` configured by environment variables, as a workshop learner runs it."""
+    env = dict(os.environ)
+    env.update(
+        AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME=shop_settings.session_endpoint_url or "",
+        DATABASE_URL=shop_settings.database_url,
+        SESSION_STORE="local",
+        MODEL="offline",
+        PYTHONUNBUFFERED="1",
+    )
+    # cwd is the test's directory, so no developer `.env` is read by the child.
+    return ShoeAssistantCli(env, tmp_path)
