@@ -59,7 +59,7 @@ from bedrock_sessions_local.exceptions import (
     ResourceNotFoundException,
     ServiceQuotaExceededException,
 )
-from bedrock_sessions_local.pagination import decode_token, encode_token
+from bedrock_sessions_local.pagination import MAX_SEQ, decode_token, encode_token
 
 ACTIVE, EXPIRED, ENDED = "ACTIVE", "EXPIRED", "ENDED"
 
@@ -265,7 +265,7 @@ _LIST_INVOCATION_STEPS = (
 _SELECT_TAGS = select(_tags.c.key, _tags.c.value).where(_tags.c.session_seq == bindparam("s"))
 
 # Larger than any seq: the first page is "everything before infinity".
-_FIRST_PAGE = 2**62
+_FIRST_PAGE = MAX_SEQ
 
 
 class SessionBackend:

@@ -14,6 +14,8 @@ import binascii
 from bedrock_sessions_local.exceptions import ValidationException
 
 _VERSION = "v1"
+#: larger than any seq a table will hold, and still a signed 64-bit integer
+MAX_SEQ = 2**62
 
 
 def encode_token(operation: str, scope: str, last_seq: int) -> str:
@@ -36,6 +38,8 @@ def decode_token(token: str, operation: str, scope: str) -> int:
         seq = int(last_seq)
     except (ValueError, UnicodeError, binascii.Error):
         raise ValidationException("Invalid nextToken: it was not issued by this service.") from None
+    if not 0 <= seq <= MAX_SEQ:  # a forged number must not reach the database driver
+        raise ValidationException("Invalid nextToken: it was not issued by this service.")
     if version != _VERSION or token_operation != operation or token_scope != scope:
         raise ValidationException(
             f"Invalid nextToken: it belongs to another {operation} request "

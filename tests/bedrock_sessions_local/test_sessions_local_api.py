@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -611,7 +612,12 @@ def test_pagination_stays_correct_while_steps_are_added(client: Any) -> None:
     assert listed == existing[::-1]
 
 
-@pytest.mark.parametrize("token", ["garbage!", "djF8eHx5fDE", "AAAA", "v1|ListSessions|*|5"])
+FORGED_HUGE_SEQ = base64.urlsafe_b64encode(b"v1|ListSessions|*|99999999999999999999999").decode()
+
+
+@pytest.mark.parametrize(
+    "token", ["garbage!", "djF8eHx5fDE", "AAAA", "v1|ListSessions|*|5", FORGED_HUGE_SEQ]
+)
 def test_malformed_next_token_is_a_validation_error(client: Any, token: str) -> None:
     sid = client.create_session()["sessionId"]
     for call, kwargs in [
