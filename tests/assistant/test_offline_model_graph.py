@@ -337,3 +337,26 @@ def test_unavailable_size_is_relayed_with_sizes_in_stock():
     assert reply.startswith("Sorry, that didn't work: Size 10 is not available for Ridge GTX")
     assert "8, 8.5, 9, 9.5" in reply
     assert shop.cart == []
+
+
+@pytest.mark.timeout(60)
+def test_replaying_a_checkpoint_repeats_the_same_tool_call_ids():
+    graph = build(FakeShop())
+    config = {"configurable": {"thread_id": "t1"}}
+    turn(graph, "trail shoes")
+    _, calls = turn(graph, "add the first one in size 9")
+    original = calls[0]["id"]
+    # The checkpoint where the agent is about to answer "add the first one in size 9".
+    before_agent = next(
+        snapshot
+        for snapshot in graph.get_state_history(config)
+        if snapshot.next == ("agent",)
+        and isinstance(snapshot.values["messages"][-1], HumanMessage)
+        and snapshot.values["messages"][-1].content == "add the first one in size 9"
+    )
+    replayed = graph.invoke(None, before_agent.config)
+    replayed_calls = [
+        call for m in replayed["messages"] if isinstance(m, AIMessage) for call in m.tool_calls
+    ]
+    assert replayed_calls[-1]["id"] == original
+    assert replayed_calls[-1]["args"] == {"product_id": "TRL-001", "size": 9.0, "quantity": 1}
