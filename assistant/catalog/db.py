@@ -101,7 +101,7 @@ def init_db(engine: Engine, data_dir: Path = DATA_DIR) -> None:
     process is tolerated, and each seed runs in one transaction whose primary keys collide with
     the other's, so exactly one of them commits and the loser rolls back and carries on.
     """
-    _create_tables(engine)
+    create_tables(engine)
     _seed_once(engine, "products", lambda session: _seed_products(session, data_dir), Product)
     _seed_once(engine, "users", lambda session: _seed_users(session, data_dir), User)
 
@@ -121,7 +121,8 @@ def session_scope(bind: Session | Engine) -> Iterator[Session]:
         yield session
 
 
-def _create_tables(engine: Engine, attempts: int = 10) -> None:
+def create_tables(engine: Engine, attempts: int = 10) -> None:
+    """Create any missing table (no seeding); tolerates another process creating them too."""
     for attempt in range(attempts):
         try:
             SQLModel.metadata.create_all(engine)
