@@ -93,9 +93,7 @@ def test_second_process_reads_and_continues_the_session(client: Any, service_url
     script = textwrap.dedent(
         f"""
         import json
-        import pytest
-from botocore.exceptions import ClientError
-from langchain_core.messages import HumanMessage
+        from langchain_core.messages import HumanMessage
         from langgraph_checkpoint_aws import BedrockSessionSaver
         from pydantic import SecretStr
         from sessions_local_graph import build_graph
