@@ -44,8 +44,14 @@ EXPECTED = (
 def test_committed_catalog_is_large_and_varied() -> None:
     assert len(CATALOG) >= 150
     assert {p["category"] for p in CATALOG} == {
-        "running", "trail", "hiking", "casual", "basketball", "formal", "sandals",
-    }  # fmt: skip
+        "running",
+        "trail",
+        "hiking",
+        "casual",
+        "basketball",
+        "formal",
+        "sandals",
+    }
     assert {p["gender"] for p in CATALOG} >= {"women", "men", "kids"}
     assert len({p["product_id"] for p in CATALOG}) == len(CATALOG)
     for product in CATALOG:

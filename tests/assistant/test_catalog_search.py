@@ -20,14 +20,30 @@ from assistant.catalog import (
 CATALOG = json.loads((DATA_DIR / "catalog.json").read_text(encoding="utf-8"))["products"]
 
 
-def _product(product_id: str, name: str, category: str, colors: list[str], rating: float,
-             description: str, price: float = 100.0, gender: str = "men",
-             brand: str = "Alpha", stock: dict | None = None) -> dict:  # fmt: skip
+def _product(
+    product_id: str,
+    name: str,
+    category: str,
+    colors: list[str],
+    rating: float,
+    description: str,
+    price: float = 100.0,
+    gender: str = "men",
+    brand: str = "Alpha",
+    stock: dict | None = None,
+) -> dict:
     return {
-        "product_id": product_id, "brand": brand, "name": name, "category": category,
-        "gender": gender, "colors": colors, "price": price, "rating": rating,
-        "description": description, "stock": stock or {"9": 3, "10": 0},
-    }  # fmt: skip
+        "product_id": product_id,
+        "brand": brand,
+        "name": name,
+        "category": category,
+        "gender": gender,
+        "colors": colors,
+        "price": price,
+        "rating": rating,
+        "description": description,
+        "stock": stock or {"9": 3, "10": 0},
+    }
 
 
 SMALL_CATALOG = [
@@ -263,6 +279,13 @@ def test_search_results_are_plain_data(shop) -> None:
     page = search_products(shop, query="sandals", limit=3)
     dumped = json.loads(page.model_dump_json())
     assert set(dumped["results"][0]) == {
-        "product_id", "name", "brand", "category", "gender", "colors", "price", "rating",
+        "product_id",
+        "name",
+        "brand",
+        "category",
+        "gender",
+        "colors",
+        "price",
+        "rating",
         "sizes_in_stock",
-    }  # fmt: skip
+    }

@@ -228,8 +228,9 @@ def test_sold_out_size_is_refused(engine) -> None:
     with Session(engine) as session:
         sold_out = session.exec(select(StockLevel).where(StockLevel.quantity == 0)).first()
     with pytest.raises(OutOfStock, match="sold out"):
-        _order(engine, "k", [{"product_id": sold_out.product_id, "size": sold_out.size,
-                              "quantity": 1}])  # fmt: skip
+        _order(
+            engine, "k", [{"product_id": sold_out.product_id, "size": sold_out.size, "quantity": 1}]
+        )
 
 
 def test_lines_for_the_same_size_are_merged(engine) -> None:
@@ -243,9 +244,11 @@ def test_lines_for_the_same_size_are_merged(engine) -> None:
 def test_discount_lowers_the_total(engine) -> None:
     (product_id, size, _) = _in_stock(engine, 1)[0]
     order = _order(
-        engine, "discounted", [{"product_id": product_id, "size": size, "quantity": 1}],
+        engine,
+        "discounted",
+        [{"product_id": product_id, "size": size, "quantity": 1}],
         discount_pct=10,
-    )  # fmt: skip
+    )
     assert order.discount_pct == 10
     assert order.total == round(order.subtotal * 0.9, 2)
 
@@ -273,9 +276,13 @@ def test_recent_orders_newest_first_and_filtered(engine) -> None:
     rows = _in_stock(engine, 2)
     first = _order(engine, "a", [{"product_id": rows[0][0], "size": rows[0][1], "quantity": 1}])
     second = place_order(
-        engine, idempotency_key="b", user="bob", tenant="tenant-b", session_id="s-b",
+        engine,
+        idempotency_key="b",
+        user="bob",
+        tenant="tenant-b",
+        session_id="s-b",
         lines=[{"product_id": rows[1][0], "size": rows[1][1], "quantity": 1}],
-    )  # fmt: skip
+    )
     assert [order.id for order in recent_orders(engine)] == [second.id, first.id]
     assert [order.id for order in recent_orders(engine, user="alice")] == [first.id]
     assert [order.id for order in recent_orders(engine, tenant="tenant-b")] == [second.id]
