@@ -188,16 +188,12 @@ def attach_order(bind: Session | Engine, approval_id: str, order_id: str) -> App
         return approval
 
 
-def _by_interrupt(session: Session, session_id: str, interrupt_id: str) -> Approval | None:
-    return session.exec(
-        select(Approval).where(
-            Approval.session_id == session_id, Approval.interrupt_id == interrupt_id
-        )
-    ).first()
-
-
 def release_claim(bind: Session | Engine, approval_id: str) -> None:
-    """Put a claimed approval back in the queue (its decision could not be applied)."""
+    """Put a decided approval back in the queue: its decision could not be applied.
+
+    Used when resuming the graph fails after `claim_decision` succeeded. An approval that
+    already placed an order (``order_id`` set) is never reopened.
+    """
     with session_scope(bind) as session:
         session.execute(
             update(Approval)
@@ -205,3 +201,11 @@ def release_claim(bind: Session | Engine, approval_id: str) -> None:
             .values(status="pending", decision=None, decided_by=None, reason=None, decided_at=None)
         )
         session.commit()
+
+
+def _by_interrupt(session: Session, session_id: str, interrupt_id: str) -> Approval | None:
+    return session.exec(
+        select(Approval).where(
+            Approval.session_id == session_id, Approval.interrupt_id == interrupt_id
+        )
+    ).first()

@@ -15,6 +15,7 @@ from assistant.catalog import (
     get_approval,
     get_engine,
     list_approvals,
+    release_claim,
 )
 from assistant.catalog.db import create_tables  # tables only: the queue needs no seed
 
@@ -170,3 +171,21 @@ def test_attach_order_is_idempotent_and_refuses_a_second_order(engine) -> None:
         attach_order(engine, approval.id, "ord-2")
     with pytest.raises(ApprovalNotFound):
         attach_order(engine, "apr-missing", "ord-1")
+
+
+def test_release_claim_reopens_a_decision_that_placed_no_order(engine) -> None:
+    approval = _pending(engine)
+    claim_decision(engine, approval.id, {"action": "approve"}, "olga")
+    release_claim(engine, approval.id)
+    reopened = get_approval(engine, approval.id)
+    assert (reopened.status, reopened.decided_by, reopened.decision) == ("pending", None, None)
+    # Back in the queue, so another operator can claim it.
+    assert claim_decision(engine, approval.id, {"action": "approve"}, "oscar").decided_by == "oscar"
+
+
+def test_release_claim_never_reopens_an_approval_with_an_order(engine) -> None:
+    approval = _pending(engine)
+    claim_decision(engine, approval.id, {"action": "approve"}, "olga")
+    attach_order(engine, approval.id, "ord-1")
+    release_claim(engine, approval.id)
+    assert get_approval(engine, approval.id).status == "approved"
