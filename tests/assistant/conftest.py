@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -64,6 +63,25 @@ def shop(shop_settings: Settings) -> Iterator[Shop]:
     built.engine.dispose()
 
 
+class RunningCommand:
+    """A `shoe-assistant` process started by `ShoeAssistantCli.start`."""
+
+    def __init__(self, process: subprocess.Popen[str], args: tuple[str, ...], stdin: str) -> None:
+        self.process = process
+        self.args = args
+        self.stdin = stdin
+
+    def finish(self) -> subprocess.CompletedProcess[str]:
+        """Wait for the command (killing it after CLI_TIMEOUT_SECONDS) and return its outcome."""
+        try:
+            stdout, stderr = self.process.communicate(self.stdin, timeout=CLI_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.communicate()
+            raise AssertionError(f"shoe-assistant {' '.join(self.args)} hung") from None
+        return subprocess.CompletedProcess(self.args, self.process.returncode, stdout, stderr)
+
+
 class ShoeAssistantCli:
     """Runs `shoe-assistant` in new processes, with the same service and catalog as `shop`."""
 
@@ -74,35 +92,32 @@ class ShoeAssistantCli:
         # The console script is what workshops type; fall back to the same entry point.
         entry_point = "import sys; from assistant.cli import main; sys.exit(main())"
         self.command = [str(script)] if script.exists() else [sys.executable, "-c", entry_point]
+        self.started: list[subprocess.Popen[str]] = []
 
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """Run one command to completion and return its exit status, stdout and stderr."""
-        return subprocess.run(
+    def start(self, *args: str, stdin: str = "") -> RunningCommand:
+        """Start a command (like typing it in another terminal) and return without waiting."""
+        process = subprocess.Popen(
             [*self.command, *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
             env=self.env,
             cwd=self.cwd,
-            capture_output=True,
-            text=True,
-            timeout=CLI_TIMEOUT_SECONDS,
         )
+        self.started.append(process)
+        return RunningCommand(process, args, stdin)
 
-    def run_together(self, *commands: tuple[str, ...]) -> list[subprocess.CompletedProcess[str]]:
-        """Run independent commands at the same time (like several terminals); same order out."""
-        results: list[subprocess.CompletedProcess[str] | None] = [None] * len(commands)
+    def stop_leftovers(self) -> None:
+        """Kill commands a failed test started but never waited for."""
+        for process in self.started:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
 
-        def run_one(index: int, args: tuple[str, ...]) -> None:
-            results[index] = self.run(*args)
-
-        threads = [
-            threading.Thread(target=run_one, args=(index, args))
-            for index, args in enumerate(commands)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert all(result is not None for result in results), "a CLI command did not finish"
-        return results  # type: ignore[return-value]
+    def run(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        """Run one command to completion; return its exit status, stdout and stderr."""
+        return self.start(*args, stdin=stdin).finish()
 
     @staticmethod
     def error_line(process: subprocess.CompletedProcess[str]) -> str:
@@ -115,7 +130,7 @@ class ShoeAssistantCli:
 
 
 @pytest.fixture
-def shop_cli(shop_settings: Settings, tmp_path: Path) -> ShoeAssistantCli:
+def shop_cli(shop_settings: Settings, tmp_path: Path) -> Iterator[ShoeAssistantCli]:
     """`shoe-assistant` configured by environment variables, as a workshop learner runs it."""
     env = dict(os.environ)
     env.update(
@@ -126,4 +141,6 @@ def shop_cli(shop_settings: Settings, tmp_path: Path) -> ShoeAssistantCli:
         PYTHONUNBUFFERED="1",
     )
     # cwd is the test's directory, so no developer `.env` is read by the child.
-    return ShoeAssistantCli(env, tmp_path)
+    cli = ShoeAssistantCli(env, tmp_path)
+    yield cli
+    cli.stop_leftovers()
