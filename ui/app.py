@@ -28,6 +28,7 @@ PAGES = Path(__file__).parent / "views"
 st.set_page_config(page_title="Shoe assistant", page_icon="👟", layout="wide")
 # A workshop audience needs no "Deploy" button or developer menu in the toolbar.
 st.set_option("client.toolbarMode", "minimal")
+st.html(Path(__file__).with_name("theme.css"))
 
 shop = attempt(get_shop, doing="opening the shop")
 if shop is None:

@@ -135,10 +135,19 @@ def browser(app_url: str) -> Iterator:
 
 
 def screenshot(page, name: str) -> None:
-    """Save a full-page screenshot of the current page under test-artifacts/screenshots/."""
+    """Save a screenshot of the whole page under test-artifacts/screenshots/.
+
+    Streamlit scrolls inside its main element, not the document, so the viewport is made as tall
+    as the page's content for the shot (bounded) and put back afterwards.
+    """
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_timeout(600)  # let images and the graph finish drawing
-    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+    height = page.evaluate(
+        "() => (document.querySelector('[data-testid=\"stMain\"]') || document.body).scrollHeight"
+    )
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": min(max(height, 960), 2400)})
+    page.wait_for_timeout(800)  # let images and the graph finish drawing at the new size
+    page.screenshot(path=ARTIFACTS / f"{name}.png")
+    page.set_viewport_size(VIEWPORT)
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":
         DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copy(ARTIFACTS / f"{name}.png", DOCS_SCREENSHOTS / f"{name}.png")

@@ -70,7 +70,7 @@ def conversation_sidebar(shop: Shop, user: User, mine: list[Conversation]) -> No
                 conversation.title,
                 key=f"conversation-{conversation.session_id}",
                 icon=":material/lock:" if ended else ":material/chat:",
-                type="primary" if conversation.session_id == current else "tertiary",
+                type="secondary" if conversation.session_id == current else "tertiary",
                 help=f"{conversation.status.title()} · {conversation.updated_at:%Y-%m-%d %H:%M} UTC"
                 f" · session {conversation.session_id}",
                 on_click=select_conversation,

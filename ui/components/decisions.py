@@ -95,9 +95,8 @@ def approval_card(shop: Shop, operator: str, approval: dict) -> None:
             st.expander("Edit or reject", icon=":material/edit:"),
             st.form(f"decision-form-{approval_id}", border=False),
         ):
-            quantities = {}
             for line in approval["items"]:
-                quantities[line_key(line)] = st.number_input(
+                st.number_input(
                     f"{line.get('name', line['product_id'])} · size {float(line['size']):g}",
                     min_value=0,
                     max_value=20,
@@ -106,33 +105,39 @@ def approval_card(shop: Shop, operator: str, approval: dict) -> None:
                     key=f"qty-{approval_id}-{line_key(line)}",
                     help="0 removes the line.",
                 )
-            discount = st.slider("Discount %", 0, 50, 0, key=f"discount-{approval_id}")
-            reason = st.text_input(
+            st.slider("Discount %", 0, 50, 0, key=f"discount-{approval_id}")
+            st.text_input(
                 "Reason (required to reject; shown to the shopper)",
                 key=f"reason-{approval_id}",
                 max_chars=500,
             )
             edit, reject = st.columns(2)
-            if edit.form_submit_button("Approve with changes", icon=":material/edit_note:"):
-                decide(
-                    shop,
-                    approval_id,
-                    {
-                        "action": "edit",
-                        "operator": operator,
-                        "reason": reason or None,
-                        "discount_pct": discount,
-                        "quantities": quantities,
-                    },
-                )
-                st.rerun(scope="fragment")
-            if reject.form_submit_button("Reject", icon=":material/block:"):
-                decide(
-                    shop,
-                    approval_id,
-                    {"action": "reject", "operator": operator, "reason": reason},
-                )
-                st.rerun(scope="fragment")
+            # Callbacks run before the rerun, so the refreshed queue already shows the result.
+            edit.form_submit_button(
+                "Approve with changes",
+                icon=":material/edit_note:",
+                on_click=_decide_from_form,
+                args=(shop, approval, operator, "edit"),
+            )
+            reject.form_submit_button(
+                "Reject",
+                icon=":material/block:",
+                on_click=_decide_from_form,
+                args=(shop, approval, operator, "reject"),
+            )
+
+
+def _decide_from_form(shop: Shop, approval: dict, operator: str, action: str) -> None:
+    approval_id = approval["id"]
+    reason = (st.session_state.get(f"reason-{approval_id}") or "").strip() or None
+    decision: dict = {"action": action, "operator": operator, "reason": reason}
+    if action == "edit":
+        decision["discount_pct"] = st.session_state.get(f"discount-{approval_id}", 0)
+        decision["quantities"] = {
+            line_key(line): int(st.session_state.get(f"qty-{approval_id}-{line_key(line)}", 0))
+            for line in approval["items"]
+        }
+    decide(shop, approval_id, decision)
 
 
 def orders_table(shop: Shop) -> None:

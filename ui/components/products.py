@@ -23,8 +23,16 @@ def picture(product_id: str) -> Path | None:
 
 
 def sizes_text(sizes: list[float]) -> str:
-    """US sizes as shoppers write them: "7 · 7.5 · 8"."""
-    return " · ".join(f"{size:g}" for size in sizes) if sizes else "sold out"
+    """Sizes in stock as ranges of consecutive half sizes: [5, 5.5, 6, 8] -> "5–6, 8"."""
+    if not sizes:
+        return "sold out"
+    runs: list[list[float]] = []
+    for size in sorted(sizes):
+        if runs and size - runs[-1][-1] == 0.5:
+            runs[-1].append(size)
+        else:
+            runs.append([size])
+    return ", ".join(f"{run[0]:g}" if len(run) == 1 else f"{run[0]:g}–{run[-1]:g}" for run in runs)
 
 
 def stars(rating: float) -> str:

@@ -15,14 +15,15 @@ def session_summary(audit: dict) -> None:
         right.metric("Steps", sum(len(i.get("steps", [])) for i in audit.get("invocations", [])))
         st.caption(
             f"ARN `{session.get('sessionArn', '')}`  \n"
-            f"Created {session.get('creationDateTime', '')} · "
-            f"updated {session.get('lastUpdatedDateTime', '')}"
+            f"Created {session.get('createdAt', '?')} · "
+            f"last updated {session.get('lastUpdatedAt', '?')}"
         )
         with st.container(horizontal=True, gap="small"):
             for key, value in (audit.get("tags") or {}).items():
                 st.badge(f"{key}: {value}", icon=":material/sell:", color="gray")
         if session.get("sessionMetadata"):
-            st.json(session["sessionMetadata"], expanded=False)
+            st.caption("Session metadata")
+            st.json(session["sessionMetadata"], expanded=True)
 
 
 def invocations_table(audit: dict) -> None:

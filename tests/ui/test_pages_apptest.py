@@ -1,0 +1,396 @@
+"""Each page's logic, run headless with Streamlit's AppTest against a real local session service.
+
+The app script (`ui/app.py`) runs exactly as in the browser: it signs the user in from the URL,
+restores the conversation from `?session=`, and runs the page the navigation picks. Set-up that
+is not the subject of a test goes through the same `Shop` facade the pages use.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from conftest import APP, PROJECT_ROOT
+from streamlit.testing.v1 import AppTest
+
+pytestmark = pytest.mark.timeout(180)
+
+RUN_TIMEOUT = 60  # seconds for one script run; the machine is small and shared
+
+
+def open_app(user: str, session_id: str | None = None) -> AppTest:
+    """The app as `user` opens it from a URL (optionally with a conversation), after one run."""
+    app = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
+    app.query_params["user"] = user
+    if session_id:
+        app.query_params["session"] = session_id
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def texts(elements) -> str:
+    """All the text of a list of AppTest elements, joined for `in` checks."""
+    return "\n".join(str(element.value) for element in elements)
+
+
+def chat_text(app: AppTest) -> str:
+    """The markdown of every chat message on screen."""
+    return "\n".join(texts(message.markdown) for message in app.chat_message)
+
+
+def say(app: AppTest, text: str) -> AppTest:
+    """Send a chat message and let the page finish (it reruns itself after the turn)."""
+    app.chat_input(key="shop-chat-input").set_value(text).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def conversation_with_cart(shop, user: str = "alice") -> str:
+    """A session where `user` searched trail shoes and added the second one to the cart."""
+    session_id = shop.new_conversation(user)
+    shop.send(user, session_id, "trail shoes under $150 in size 8.5")
+    shop.send(user, session_id, "add the second one")
+    return session_id
+
+
+def pending_checkout(shop, user: str = "alice") -> tuple[str, str]:
+    """A session whose checkout waits for the store; returns (session id, approval id)."""
+    session_id = conversation_with_cart(shop, user)
+    result = shop.send(user, session_id, "checkout")
+    assert result.pending_approval is not None
+    return session_id, result.pending_approval["id"]
+
+
+# --- Shop page -------------------------------------------------------------------------------
+
+
+def test_shop_page_shows_model_and_store_badges_and_a_starting_hint(shop) -> None:
+    app = open_app("alice")
+    assert app.title[0].value == "Shoe shop"
+    badges = texts(app.markdown)
+    assert "offline rule-based model" in badges
+    assert "local session service" in badges
+    assert "Try:" in texts(app.info)
+
+
+def test_first_message_starts_a_conversation_and_shows_reply_and_product_cards(shop) -> None:
+    app = open_app("alice")
+    before = {c.session_id for c in shop.conversations("alice")}
+    say(app, "trail shoes under $150 in size 8.5")
+    started = [c for c in shop.conversations("alice") if c.session_id not in before]
+    assert len(started) == 1
+    assert [m.name for m in app.chat_message] == ["user", "assistant"]
+    chat = chat_text(app)
+    assert "trail shoes under $150 in size 8.5" in chat
+    assert "trail shoes" in chat.split("\n", 1)[1]  # the assistant's reply talks about them
+    products = shop.current(started[0].session_id).products
+    assert products, "the search returned products"
+    assert all(f"**{p['name']}**" in chat for p in products)  # one card per product
+    assert len(app.get("image")) >= len(products)  # each card has its picture
+
+
+def test_adding_to_cart_updates_the_cart_panel_total(shop) -> None:
+    session_id = shop.new_conversation("alice")
+    shop.send("alice", session_id, "trail shoes under $150 in size 8.5")
+    app = open_app("alice", session_id)
+    assert "Cart (0)" in texts(app.subheader)
+    say(app, "add the second one")
+    assert "Cart (1)" in texts(app.subheader)
+    assert [m.value for m in app.metric] == ["$130.00"]
+
+
+def test_checkout_shows_waiting_state_and_disables_the_chat(shop) -> None:
+    session_id = conversation_with_cart(shop)
+    app = open_app("alice", session_id)
+    say(app, "checkout")
+    assert app.chat_input(key="shop-chat-input").proto.disabled
+    assert "Waiting for store approval" in texts(app.markdown)
+    assert shop.pending_approval(session_id) is not None
+
+
+def test_shopper_sees_the_stores_decision_in_the_chat(shop) -> None:
+    session_id, approval_id = pending_checkout(shop)
+    shop.decide(approval_id, {"action": "approve", "operator": "olga"})
+    app = open_app("alice", session_id)
+    assert "approved" in texts(app.success)
+    assert "Waiting for store approval" not in texts(app.markdown)
+    assert not app.chat_input(key="shop-chat-input").proto.disabled
+
+
+def test_rejection_reason_reaches_the_shopper(shop) -> None:
+    session_id, approval_id = pending_checkout(shop)
+    shop.decide(approval_id, {"action": "reject", "operator": "olga", "reason": "out of laces"})
+    app = open_app("alice", session_id)
+    assert "out of laces" in texts(app.error)
+
+
+def test_session_in_the_url_reopens_the_same_conversation(shop) -> None:
+    session_id = conversation_with_cart(shop)
+    app = open_app("alice", session_id)
+    assert "trail shoes under $150 in size 8.5" in chat_text(app)
+    assert "Cart (1)" in texts(app.subheader)
+    assert app.query_params["session"] == [session_id] or app.query_params["session"] == session_id
+
+
+def test_someone_elses_session_in_the_url_is_not_opened(shop) -> None:
+    session_id = conversation_with_cart(shop, "alice")
+    app = open_app("bob", session_id)
+    assert "not one of yours" in texts(app.sidebar.warning)
+    assert not app.chat_message
+
+
+def test_ended_conversation_answers_with_a_readable_error_and_keeps_the_messages(shop) -> None:
+    session_id = conversation_with_cart(shop)
+    shop.end("alice", session_id)
+    app = open_app("alice", session_id)
+    say(app, "add the first one")
+    assert "ended" in texts(app.error)
+    assert "trail shoes under $150 in size 8.5" in chat_text(app)
+    assert len(shop.messages(session_id)) > 0
+
+
+def test_empty_message_is_refused_with_a_hint(shop) -> None:
+    session_id = conversation_with_cart(shop)
+    app = open_app("alice", session_id)
+    count = len(shop.messages(session_id))
+    say(app, "   ")
+    assert "empty" in texts(app.error)
+    assert len(shop.messages(session_id)) == count
+
+
+def test_sidebar_starts_and_ends_conversations(shop) -> None:
+    app = open_app("carol")
+    app.button(key="conversation-new").click().run()
+    mine = shop.conversations("carol")
+    assert len(mine) == 1 and mine[0].status == "ACTIVE"
+    app.button(key="conversation-end").click().run()
+    assert not app.exception
+    assert shop.conversations("carol")[0].status == "ENDED"
+    assert "Conversation ended" in texts(app.info)
+
+
+# --- Roles -----------------------------------------------------------------------------------
+
+
+def test_operator_console_refuses_a_shopper(shop) -> None:
+    page = AppTest.from_file(
+        str(PROJECT_ROOT / "ui" / "views" / "operator_console.py"), default_timeout=RUN_TIMEOUT
+    )
+    page.session_state["identity.user"] = shop.user("alice")
+    page.run()
+    assert "Only store operators" in texts(page.error)
+    assert not page.button
+
+
+def test_operator_lands_on_the_console(shop) -> None:
+    app = open_app("olga")
+    assert app.title[0].value == "Operator console"
+    assert not app.chat_input  # operators do not get the Shop page
+
+
+# --- Operator console ------------------------------------------------------------------------
+
+
+def test_operator_approves_a_pending_checkout_and_the_order_is_listed(shop) -> None:
+    session_id, approval_id = pending_checkout(shop)
+    app = open_app("olga")
+    assert approval_id in texts(app.markdown)
+    app.button(key=f"approve-{approval_id}").click().run()
+    assert not app.exception
+    assert f"Checkout {approval_id} approved" in texts(app.success)
+    assert approval_id not in texts(app.markdown)  # left the queue
+    assert shop.pending_approval(session_id) is None
+    order_id = next(a["order_id"] for a in shop.approvals(None) if a["id"] == approval_id)
+    orders = next(table.value for table in app.dataframe if "Order" in table.value.columns)
+    assert order_id in orders["Order"].tolist()
+
+
+def test_operator_edits_quantity_and_discount(shop) -> None:
+    session_id, approval_id = pending_checkout(shop)
+    line = shop.approvals("pending")[0]["items"][0]
+    app = open_app("olga")
+    app.number_input(key=f"qty-{approval_id}-{line['product_id']}|{line['size']:g}").set_value(2)
+    app.slider(key=f"discount-{approval_id}").set_value(10)
+    app.button(key=f"FormSubmitter:decision-form-{approval_id}-Approve with changes").click().run()
+    assert not app.exception
+    assert "approved with changes" in texts(app.success)
+    order = next(o for o in shop.orders() if o.session_id == session_id)
+    assert order.discount_pct == 10
+    assert order.total == round(2 * line["unit_price"] * 0.9, 2)
+
+
+def test_rejecting_without_a_reason_is_refused_clearly(shop) -> None:
+    _, approval_id = pending_checkout(shop)
+    app = open_app("olga")
+    app.button(key=f"FormSubmitter:decision-form-{approval_id}-Reject").click().run()
+    assert "reason" in texts(app.error)
+    assert any(a["id"] == approval_id for a in shop.approvals("pending"))
+
+
+def test_deciding_twice_is_refused_with_a_clear_message(shop) -> None:
+    _, approval_id = pending_checkout(shop)
+    first, second = open_app("olga"), open_app("olga")  # two operators see the same card
+    first.button(key=f"approve-{approval_id}").click().run()
+    second.button(key=f"approve-{approval_id}").click().run()
+    assert not second.exception
+    assert "already approved by olga" in texts(second.error)
+
+
+# --- History page ----------------------------------------------------------------------------
+
+
+def first_search_checkpoint(shop, session_id: str) -> str:
+    """The checkpoint right after the shopper's first message (the natural place to fork)."""
+    views = shop.history(session_id)
+    return min(
+        (v for v in views if v.last_message_type == "human"), key=lambda v: v.step
+    ).checkpoint_id
+
+
+def open_history(shop, session_id: str) -> AppTest:
+    app = open_app("alice", session_id)
+    app.switch_page("views/history.py").run()
+    assert not app.exception, app.exception
+    return app
+
+
+def metric(app: AppTest, label: str) -> str:
+    return next(m.value for m in app.metric if m.label == label)
+
+
+def test_history_lists_every_checkpoint_and_the_branch_tree(shop) -> None:
+    session_id = conversation_with_cart(shop)
+    app = open_history(shop, session_id)
+    assert metric(app, "Checkpoints") == str(len(shop.history(session_id)))
+    assert metric(app, "Branches") == "1"
+    assert len(app.get("graphviz_chart")) == 1
+    timeline = app.dataframe[0].value
+    assert len(timeline) == len(shop.history(session_id))
+    assert "search_products" in " ".join(timeline["Tool calls"])
+
+
+def test_state_at_a_checkpoint_shows_its_messages_and_cart(shop) -> None:
+    session_id = conversation_with_cart(shop)
+    checkpoint_id = first_search_checkpoint(shop, session_id)
+    app = open_history(shop, session_id)
+    app.selectbox(key="history-checkpoint").set_value(checkpoint_id).run()
+    assert "trail shoes under $150 in size 8.5" in chat_text(app)
+    assert "The cart was empty at this checkpoint." in texts(app.caption)
+    raw = app.json[0].value
+    assert checkpoint_id in raw
+
+
+def test_fork_with_an_edited_message_makes_a_second_branch_the_chat_follows(shop) -> None:
+    session_id = conversation_with_cart(shop)
+    checkpoint_id = first_search_checkpoint(shop, session_id)
+    app = open_history(shop, session_id)
+    app.selectbox(key="history-checkpoint").set_value(checkpoint_id).run()
+    app.text_area(key=f"fork-message-{checkpoint_id}").set_value("running shoes under $120")
+    app.button(key="FormSubmitter:fork-form-Fork from here").click().run()
+    assert not app.exception
+    assert "Forked from step" in texts(app.success)
+    assert metric(app, "Branches") == "2"
+    texts_now = [m.text for m in shop.messages(session_id) if m.type == "human"]
+    assert texts_now == ["running shoes under $120"]
+
+
+def test_fork_with_an_edited_cart_replaces_the_cart(shop) -> None:
+    session_id = conversation_with_cart(shop)
+    newest = shop.history(session_id)[0].checkpoint_id
+    app = open_history(shop, session_id)
+    editor_key = f"fork-cart-{newest}"
+    app.session_state[editor_key] = {"edited_rows": {0: {"quantity": 3}}}
+    app.button(key="FormSubmitter:fork-form-Fork from here").click().run()
+    assert not app.exception, app.exception
+    assert [line["quantity"] for line in shop.current(session_id).cart] == [3]
+
+
+def test_fork_without_any_edit_is_refused_readably(shop) -> None:
+    session_id = conversation_with_cart(shop)
+    app = open_history(shop, session_id)
+    app.button(key="FormSubmitter:fork-form-Fork from here").click().run()
+    assert "needs an edited message" in texts(app.error)
+    assert metric(app, "Branches") == "1"
+
+
+def test_replay_from_a_checkpoint_starts_a_branch(shop) -> None:
+    session_id = conversation_with_cart(shop)
+    checkpoint_id = first_search_checkpoint(shop, session_id)
+    app = open_history(shop, session_id)
+    app.selectbox(key="history-checkpoint").set_value(checkpoint_id).run()
+    app.button(key="history-replay").click().run()
+    assert not app.exception
+    assert "Replayed from step" in texts(app.success)
+    assert metric(app, "Branches") == "2"
+
+
+def test_switching_back_to_the_other_branch_restores_its_conversation(shop) -> None:
+    session_id = conversation_with_cart(shop)
+    checkpoint_id = first_search_checkpoint(shop, session_id)
+    shop.fork("alice", session_id, checkpoint_id, message="running shoes under $120")
+    app = open_history(shop, session_id)
+    app.button(key="branch-go").click().run()
+    assert not app.exception
+    assert "Switched branch" in texts(app.success)
+    humans = [m.text for m in shop.messages(session_id) if m.type == "human"]
+    assert humans == ["trail shoes under $150 in size 8.5", "add the second one"]
+    assert len(shop.current(session_id).cart) == 1
+
+
+# --- Audit page ------------------------------------------------------------------------------
+
+
+def test_audit_shows_the_raw_session_data_and_offers_the_json_export(shop) -> None:
+    session_id = conversation_with_cart(shop)
+    app = open_app("alice", session_id)
+    app.switch_page("views/audit.py").run()
+    assert not app.exception
+    assert app.selectbox(key="audit-session").value == session_id
+    assert metric(app, "Status") == "ACTIVE"
+    audit = shop.audit(session_id)
+    assert metric(app, "Invocations") == str(len(audit["invocations"]))
+    assert "user: alice" in texts(app.markdown)  # the session's tags
+    assert len(app.get("download_button")) == 1
+    assert app.dataframe[0].value["Invocation"].tolist() == [
+        invocation["invocationId"] for invocation in audit["invocations"]
+    ]
+
+
+def test_shoppers_audit_only_their_own_sessions_and_operators_all(shop) -> None:
+    alice_session = conversation_with_cart(shop, "alice")
+    bob_session = shop.new_conversation("bob")
+    app = open_app("bob", bob_session)
+    app.switch_page("views/audit.py").run()
+    assert alice_session not in app.selectbox(key="audit-session").options
+    operator = open_app("olga")
+    operator.switch_page("views/audit.py").run()
+    options = operator.selectbox(key="audit-session").options
+    assert any(alice_session in option for option in options)
+    assert any(bob_session in option for option in options)
+
+
+# --- Failures --------------------------------------------------------------------------------
+
+
+def test_unreachable_session_service_shows_a_readable_error_not_a_traceback(
+    shop, tmp_path, monkeypatch
+) -> None:
+    from assistant.config import get_settings
+    from ui.backend import get_shop
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME", dead)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'shop.db'}")
+    get_settings.cache_clear()
+    get_shop.clear()
+    try:
+        app = open_app("alice")
+        say(app, "trail shoes")
+        assert not app.exception
+        assert "session store" in texts(app.error).lower()
+    finally:
+        get_settings.cache_clear()
+        get_shop.clear()
