@@ -63,6 +63,9 @@ MAX_PAGE = 1000
 #: bodies fetched together while iterating a history with no limit (bounds wasted work when
 #: the caller stops early, e.g. a UI showing the first screen of a long history)
 UNBOUNDED_CHUNK = 50
+#: below this limit a page lists the checkpoint invocation and each checkpoint's writes
+#: (a few small concurrent calls) rather than the whole session (one call, all summaries)
+SWEEP_MIN_LIMIT = 100
 
 
 _in_pool = threading.local()
@@ -413,9 +416,11 @@ class CheckpointSessionStore:
         page_size = MAX_PAGE
         if limit is not None and not filter and before_id is None and invocation_id:
             page_size = min(limit, MAX_PAGE)
-        if invocation_id is not None and session_id not in self._large_sessions:
+        sweep_pays = limit is None or limit > SWEEP_MIN_LIMIT
+        if invocation_id is not None and sweep_pays and session_id not in self._large_sessions:
             # one session-wide listing holds every checkpoint AND every writes step of a
-            # session of up to 1000 steps: no per-checkpoint writes listing at all
+            # session of up to 1000 steps: no per-checkpoint writes listing at all. Parsing
+            # up to 1000 summaries costs time, so a short page lists its checkpoints directly
             sweep, token = self.list_steps(session_id, None, max_results=MAX_PAGE)
             if not token:
                 yield from self._list_from_sweep(
