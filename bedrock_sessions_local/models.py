@@ -20,9 +20,11 @@ Example::
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ from typing import Any
 import orjson
 from sqlalchemy import (
     BigInteger,
+    Connection,
     Engine,
     Index,
     Text,
@@ -273,8 +276,9 @@ class SessionBackend:
 
     Methods take snake_case arguments named after the operation's input members and return a
     dict of the output members (``datetime`` for timestamps), or raise one of the exceptions in
-    :mod:`bedrock_sessions_local.exceptions`. Calls must be serialised by the caller (the server
-    runs them all on its event loop thread); the database work of each call is one transaction.
+    :mod:`bedrock_sessions_local.exceptions`. Each call is one transaction on one long-lived
+    connection, serialised by a lock, so a backend may be shared between threads (the server
+    calls it from its event loop thread only).
     """
 
     def __init__(
@@ -294,11 +298,32 @@ class SessionBackend:
         self.quotas = quotas or Quotas()
         self.default_page_size = default_page_size
         self._arn_prefix = f"arn:aws:bedrock:{region}:{account}:session/"
+        self._lock = threading.RLock()
+        self._connection: Connection | None = None
         SQLModel.metadata.create_all(self.engine, tables=[_sessions, _tags, _invocations, _steps])
 
     def close(self) -> None:
         """Release the database connections."""
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
         self.engine.dispose()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """Yield the backend's connection inside one transaction, holding the backend lock.
+
+        One long-lived connection saves a pool checkout and release per call, which cost more
+        than the SQL of a whole PutInvocationStep. The lock makes the backend safe to share
+        between threads. After a lost connection SQLAlchemy rolls back and reconnects on the
+        next call.
+        """
+        with self._lock:
+            if self._connection is None:
+                self._connection = self.engine.connect()
+            with self._connection.begin():
+                yield self._connection
 
     # ----------------------------------------------------------------------------- sessions
 
@@ -320,7 +345,7 @@ class SessionBackend:
             )
         session_id = str(uuid.uuid4())
         moment = now_us()
-        with self.engine.begin() as conn:
+        with self._transaction() as conn:
             count = conn.execute(select(func.count()).select_from(_sessions)).scalar_one()
             if count >= self.quotas.max_sessions:
                 raise ServiceQuotaExceededException(
@@ -357,7 +382,7 @@ class SessionBackend:
         Raises:
             ResourceNotFoundException: no such session in this region and account.
         """
-        with self.engine.connect() as conn:
+        with self._transaction() as conn:
             row = self._session_row(conn, session_identifier)
         result = {
             "createdAt": datetime_from_us(row.created_at_us),
@@ -381,7 +406,7 @@ class SessionBackend:
             ConflictException: the session is ENDED or EXPIRED.
         """
         moment = now_us()
-        with self.engine.begin() as conn:
+        with self._transaction() as conn:
             row = self._writable_session_row(conn, session_identifier, "update")
             values: dict[str, Any] = {"last_updated_at_us": moment}
             if session_metadata is not None:
@@ -401,7 +426,7 @@ class SessionBackend:
         Raises:
             ResourceNotFoundException: no such session.
         """
-        with self.engine.begin() as conn:
+        with self._transaction() as conn:
             row = self._session_row(conn, session_identifier)
             if row.status != ENDED:
                 conn.execute(
@@ -422,7 +447,7 @@ class SessionBackend:
             ResourceNotFoundException: no such session.
             ConflictException: the session is ACTIVE (end it first, as AWS requires).
         """
-        with self.engine.begin() as conn:
+        with self._transaction() as conn:
             row = self._session_row(conn, session_identifier)
             if self._status(row.status, row.last_updated_at_us) == ACTIVE:
                 raise ConflictException(
@@ -444,7 +469,7 @@ class SessionBackend:
         """
         limit = max_results or self.default_page_size
         before = decode_token(next_token, "ListSessions", "*") if next_token else _FIRST_PAGE
-        with self.engine.connect() as conn:
+        with self._transaction() as conn:
             rows = conn.execute(_LIST_SESSIONS, {"before": before, "limit": limit + 1}).all()
         result: dict[str, Any] = {
             "sessionSummaries": [
@@ -483,7 +508,7 @@ class SessionBackend:
         try:
             # The insert comes before any other write, so when the unique (session,
             # invocation_id) index rejects it the rolled-back transaction has changed nothing.
-            with self.engine.begin() as conn:
+            with self._transaction() as conn:
                 row = self._writable_session_row(conn, session_identifier, "add an invocation to")
                 if row.invocation_count >= self.quotas.max_invocations_per_session:
                     raise ServiceQuotaExceededException(
@@ -527,7 +552,7 @@ class SessionBackend:
             ValidationException: the nextToken belongs to another list or session.
         """
         limit = max_results or self.default_page_size
-        with self.engine.connect() as conn:
+        with self._transaction() as conn:
             session = self._session_row(conn, session_identifier)
             scope = session.session_id
             before = (
@@ -574,7 +599,7 @@ class SessionBackend:
         moment = now_us()
         try:
             # As in create_invocation: the insert is the first write of the transaction.
-            with self.engine.begin() as conn:
+            with self._transaction() as conn:
                 row = self._writable_session_row(conn, session_identifier, "add a step to")
                 if row.step_count >= self.quotas.max_steps_per_session:
                     raise ServiceQuotaExceededException(
@@ -614,7 +639,7 @@ class SessionBackend:
         Raises:
             ResourceNotFoundException: no such session, invocation, or step in that invocation.
         """
-        with self.engine.connect() as conn:
+        with self._transaction() as conn:
             session = self._session_row(conn, session_identifier)
             step = conn.execute(
                 _SELECT_STEP, {"s": session.seq, "step": invocation_step_id}
@@ -650,7 +675,7 @@ class SessionBackend:
             ValidationException: the nextToken belongs to another list, session or invocation.
         """
         limit = max_results or self.default_page_size
-        with self.engine.connect() as conn:
+        with self._transaction() as conn:
             session = self._session_row(conn, session_identifier)
             scope = session.session_id
             params: dict[str, Any] = {"s": session.seq, "limit": limit + 1}
@@ -690,7 +715,7 @@ class SessionBackend:
             ResourceNotFoundException: no session has this ARN.
             ServiceQuotaExceededException: the session would have more than 200 tags.
         """
-        with self.engine.begin() as conn:
+        with self._transaction() as conn:
             row = self._session_row(conn, resource_arn)
             existing = {k for k, _ in conn.execute(_SELECT_TAGS, {"s": row.seq})}
             if len(existing | tags.keys()) > self.quotas.max_tags_per_session:
@@ -716,7 +741,7 @@ class SessionBackend:
         Raises:
             ResourceNotFoundException: no session has this ARN.
         """
-        with self.engine.begin() as conn:
+        with self._transaction() as conn:
             row = self._session_row(conn, resource_arn)
             conn.execute(
                 delete(_tags).where(_tags.c.session_seq == row.seq, _tags.c.key.in_(list(tag_keys)))
@@ -729,7 +754,7 @@ class SessionBackend:
         Raises:
             ResourceNotFoundException: no session has this ARN.
         """
-        with self.engine.connect() as conn:
+        with self._transaction() as conn:
             row = self._session_row(conn, resource_arn)
             tags = {key: value for key, value in conn.execute(_SELECT_TAGS, {"s": row.seq})}
         return {"tags": tags}
@@ -738,7 +763,7 @@ class SessionBackend:
 
     def session_count(self) -> int:
         """Return how many sessions are stored (for the health endpoint)."""
-        with self.engine.connect() as conn:
+        with self._transaction() as conn:
             return conn.execute(select(func.count()).select_from(_sessions)).scalar_one()
 
     def session_arn(self, session_id: str) -> str:

@@ -59,6 +59,10 @@ class Route:
     #: members read from the JSON body, by wire name → member name
     body_members: dict[str, str]
     has_body: bool
+    #: literal segments as bytes (None for labels), compared with the raw path
+    literals: tuple[bytes | None, ...]
+    #: where the labels are among the segments
+    label_positions: tuple[int, ...]
 
     @property
     def name(self) -> str:
@@ -99,8 +103,13 @@ class RouteTable:
                     status=int(operation.http.get("responseCode", 200)),
                     body_members=body_members,
                     has_body=bool(body_members),
+                    literals=tuple(None if p is None else p.encode() for p in segments),
+                    label_positions=tuple(i for i, p in enumerate(segments) if p is None),
                 )
             )
+        self._by_length: dict[int, list[Route]] = {}
+        for route in self.routes:
+            self._by_length.setdefault(len(route.segments), []).append(route)
 
     def match(self, method: str, raw_path: bytes) -> tuple[Route, dict[str, str]]:
         """Return the route and its decoded URI labels.
@@ -112,15 +121,13 @@ class RouteTable:
         """
         parts = raw_path.split(b"/")
         path_matched_methods: list[str] = []
-        for route in self.routes:
-            if len(route.segments) != len(parts):
-                continue
-            values = _match_segments(route.segments, parts)
-            if values is None:
+        for route in self._by_length.get(len(parts), ()):
+            if not _literals_match(route.literals, parts):
                 continue
             if route.method != method:
                 path_matched_methods.append(route.method)
                 continue
+            values = [_decode_segment(parts[i]) for i in route.label_positions]
             return route, dict(zip(route.labels, values, strict=True))
         shown = raw_path.decode("latin-1")[:200]
         if path_matched_methods:
@@ -140,16 +147,14 @@ def _decode_segment(raw: bytes) -> str:
         raise ValidationException("A path segment is not valid percent-encoded UTF-8.") from None
 
 
-def _match_segments(template: tuple[str | None, ...], parts: list[bytes]) -> list[str] | None:
-    values: list[str] = []
-    for literal, raw in zip(template, parts, strict=True):
+def _literals_match(literals: tuple[bytes | None, ...], parts: list[bytes]) -> bool:
+    for literal, raw in zip(literals, parts, strict=True):
         if literal is None:
             if not raw:
-                return None  # an empty label never names a resource
-            values.append(_decode_segment(raw))
-        elif raw != literal.encode() and unquote_to_bytes(raw) != literal.encode():
-            return None
-    return values
+                return False  # an empty label never names a resource
+        elif raw != literal and (b"%" not in raw or unquote_to_bytes(raw) != literal):
+            return False
+    return True
 
 
 def decode_query(query_string: bytes) -> dict[str, list[str]]:

@@ -24,6 +24,7 @@ import os
 import platform
 import random
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -64,9 +65,13 @@ class Samples:
             header = response["ResponseMetadata"]["HTTPHeaders"]["x-local-service-time-us"]
             self.service_ms.append(int(header) / 1000)
 
+    def rate(self) -> float:
+        """Calls per second of wall time."""
+        return len(self.client_ms) / self.wall_seconds if self.wall_seconds else 0.0
+
     def row(self) -> list[str]:
         calls = len(self.client_ms)
-        rate = calls / self.wall_seconds if self.wall_seconds else 0.0
+        rate = self.rate()
         return [
             self.name,
             str(self.clients),
@@ -331,18 +336,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(table([r.row() for r in results]))
     print()
+    print("service capacity (1 / mean service time, one event loop):")
+    for samples in results[:3]:
+        mean_ms = statistics.fmean(samples.service_ms)
+        print(f"  {samples.name}: {1000 / mean_ms:,.0f} req/s")
+    floor_p50 = percentile(floor.client_ms, 50)
     print("ratios")
     print(
-        f"  PutInvocationStep client p50 / SqliteSaver.put p50: "
-        f"{percentile(put_samples.client_ms, 50) / percentile(floor.client_ms, 50):.1f}x"
+        "  PutInvocationStep client p50 / SqliteSaver.put p50: "
+        f"{percentile(put_samples.client_ms, 50) / floor_p50:.1f}x"
     )
     print(
-        f"  PutInvocationStep service p50 / SqliteSaver.put p50: "
-        f"{percentile(put_samples.service_ms, 50) / percentile(floor.client_ms, 50):.1f}x"
+        "  PutInvocationStep service p50 / SqliteSaver.put p50: "
+        f"{percentile(put_samples.service_ms, 50) / floor_p50:.1f}x"
     )
     print(
-        f"  SqliteSaver.put writes/s / PutInvocationStep req/s: "
-        f"{len(floor.client_ms) / floor.wall_seconds / (len(put_samples.client_ms) / put_samples.wall_seconds):.1f}x"
+        "  SqliteSaver.put writes/s / PutInvocationStep req/s: "
+        f"{floor.rate() / put_samples.rate():.1f}x"
     )
     print(
         f"  first page service p50, {args.big_session_steps:,} vs 10 steps: "
