@@ -18,6 +18,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.prebuilt import ToolNode, tools_condition
+from langgraph.types import Command
 
 from assistant.catalog import get_user
 from assistant.checkout import checkout
@@ -60,13 +61,40 @@ def build_graph(
         reply = model_with_tools.invoke(messages, config)
         return {"messages": [_one_checkout_at_a_time(reply)]}
 
+    tool_node = ToolNode(ALL_TOOLS, handle_tool_errors=_tool_error_message)
+
+    def tools(state: ShopState, config: RunnableConfig) -> dict:
+        return run_tools_in_order(tool_node, state, config)
+
     graph = StateGraph(ShopState)
     graph.add_node("agent", agent)
-    graph.add_node("tools", ToolNode(ALL_TOOLS, handle_tool_errors=_tool_error_message))
+    graph.add_node("tools", tools)
     graph.add_edge(START, "agent")
     graph.add_conditional_edges("agent", tools_condition, {"tools": "tools", END: END})
     graph.add_edge("tools", "agent")
     return graph.compile(checkpointer=checkpointer)
+
+
+def run_tools_in_order(tool_node: ToolNode, state: ShopState, config: RunnableConfig) -> dict:
+    """Run the tool calls of the last model reply one after another.
+
+    ToolNode runs calls in parallel on the same state, so two cart edits in one reply ("add the
+    9.5 and the 10") would each start from the same cart and one would be lost. Here each call
+    sees the cart and the last results left by the call before it.
+    """
+    reply = state["messages"][-1]
+    earlier = state["messages"][:-1]
+    view: dict = dict(state)
+    messages: list = []
+    for call in reply.tool_calls:
+        single = reply.model_copy(update={"tool_calls": [call]})
+        outputs = tool_node.invoke({**view, "messages": [*earlier, single]}, config)
+        for output in outputs if isinstance(outputs, list) else [outputs]:
+            update = output.update if isinstance(output, Command) else output
+            messages.extend(update.get("messages", []))
+            view.update({key: value for key, value in update.items() if key != "messages"})
+    changed = {key: view[key] for key in ("cart", "last_seen") if key in view}
+    return {"messages": messages, **changed}
 
 
 def _one_checkout_at_a_time(reply: AIMessage) -> AIMessage:
