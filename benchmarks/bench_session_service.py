@@ -332,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"date {datetime.now(UTC):%Y-%m-%d}, Python {platform.python_version()}, "
         f"{os.cpu_count()} cores, payload {args.payload_bytes} B, {args.clients} clients"
-        f"{' (quick)' if args.quick else ''}"
+        f"{' (quick)' if args.quick else ''}, load average {os.getloadavg()[0]:.1f}"
     )
     print(table([r.row() for r in results]))
     print()
