@@ -220,6 +220,7 @@ def test_purchase_approval_fork_and_reload(app_url: str, browser) -> None:
     expect(shopper.locator(".st-key-checkout-outcome-approved")).to_be_visible()
     expect(shopper.locator(".st-key-approval-waiting")).to_have_count(0)
     expect(shopper.locator(".st-key-cart-panel")).to_contain_text("Cart (0)")
+    screenshot(shopper, "shop-approved")
 
     # History: fork from the first search with an edited message; the tree has two branches.
     open_page(shopper, "History")
@@ -229,6 +230,8 @@ def test_purchase_approval_fork_and_reload(app_url: str, browser) -> None:
     shopper.keyboard.type("trail shoes under")
     shopper.keyboard.press("Enter")
     message = shopper.locator("[class*='st-key-fork-message-'] textarea")
+    # While the page reruns, the previous checkpoint's form may still be on screen: wait it out.
+    expect(message).to_have_count(1)
     expect(message).to_have_value("trail shoes under $150 in size 8.5")
     message.fill("running shoes under $120 in size 8.5")
     shopper.get_by_role("button", name="Fork from here").click()

@@ -52,7 +52,8 @@ with st.container(horizontal=True, key="history-metrics"):
 
 with st.container(border=True, key="branch-tree"):
     st.markdown("**Branch tree** · blue: current branch · yellow: selected checkpoint")
-    st.graphviz_chart(branch_tree_dot(views, selected), width="stretch")
+    # Natural size keeps the labels readable; a long tree scrolls sideways (see theme.css).
+    st.graphviz_chart(branch_tree_dot(views, selected), width="content")
 
 timeline_table(views, selected)
 
