@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -47,6 +47,12 @@ def settings_for(endpoint: str, database: Path, **overrides) -> Settings:
         **overrides,
     }
     return Settings(_env_file=None, **values)
+
+
+@pytest.fixture
+def settings_at() -> Callable[..., Settings]:
+    """`settings_for`, for tests that run their own session service or none at all."""
+    return settings_for
 
 
 @pytest.fixture
