@@ -190,13 +190,13 @@ def test_purchase_approval_fork_and_reload(app_url: str, browser) -> None:
     expect(cards.first.locator("img")).to_be_visible()
     shopper.wait_for_url(re.compile(r"session="))
     session_id = re.search(r"session=([\w-]+)", shopper.url).group(1)
+    screenshot(shopper, "shop")
 
     # Add to cart: the cart panel shows the line and the total.
     say(shopper, "add the second one")
     cart = shopper.locator(".st-key-cart-panel")
     expect(cart).to_contain_text("Cart (1)")
     expect(cart).to_contain_text("$130.00")
-    screenshot(shopper, "shop")
 
     # Checkout: the conversation waits for the store.
     say(shopper, "checkout")

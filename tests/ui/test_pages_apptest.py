@@ -140,14 +140,26 @@ def test_someone_elses_session_in_the_url_is_not_opened(shop) -> None:
     assert not app.chat_message
 
 
-def test_ended_conversation_answers_with_a_readable_error_and_keeps_the_messages(shop) -> None:
+def test_ended_conversation_stays_readable_and_takes_no_more_messages(shop) -> None:
     session_id = conversation_with_cart(shop)
     shop.end("alice", session_id)
     app = open_app("alice", session_id)
-    say(app, "add the first one")
-    assert "ended" in texts(app.error)
     assert "trail shoes under $150 in size 8.5" in chat_text(app)
-    assert len(shop.messages(session_id)) > 0
+    chat_input = app.chat_input(key="shop-chat-input")
+    assert chat_input.proto.disabled
+    assert "has ended" in chat_input.placeholder
+    assert "conversation-end" not in [button.key for button in app.button]
+
+
+def test_conversation_ended_in_another_tab_takes_no_message_and_says_so(shop) -> None:
+    session_id = conversation_with_cart(shop)
+    app = open_app("alice", session_id)
+    count = len(shop.messages(session_id))
+    shop.end("alice", session_id)  # ended in another tab after this page was drawn
+    say(app, "add the first one")
+    assert "has ended" in app.chat_input(key="shop-chat-input").placeholder
+    assert "trail shoes under $150 in size 8.5" in chat_text(app)
+    assert len(shop.messages(session_id)) == count
 
 
 def test_empty_message_is_refused_with_a_hint(shop) -> None:

@@ -31,6 +31,15 @@ def open_session_id() -> str | None:
     return st.session_state.get(_OPEN)
 
 
+def open_conversation(shop: Shop, user: User) -> Conversation | None:
+    """The open conversation's record (title, status), if one is open and is the user's."""
+    session_id = open_session_id()
+    if not session_id:
+        return None
+    mine = attempt(shop.conversations, user.username, doing="reading the conversation") or []
+    return next((c for c in mine if c.session_id == session_id), None)
+
+
 def restore_conversation(shop: Shop, user: User) -> list[Conversation]:
     """Settle which conversation is open (from state, else the URL); return the user's list."""
     mine = attempt(shop.conversations, user.username, doing="listing your conversations") or []

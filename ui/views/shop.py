@@ -9,14 +9,16 @@ from ui.components.approval import waiting_for_store
 from ui.components.badges import page_header
 from ui.components.cart import cart_panel
 from ui.components.chat import conversation, stream_turn
-from ui.components.conversations import open_session_id, start_conversation
+from ui.components.conversations import open_conversation, start_conversation
 from ui.errors import attempt
 from ui.identity import current_user
 from ui.notices import notify_after_rerun, show_notices
 
 shop = get_shop()
 user = current_user()
-session_id = open_session_id()
+opened = open_conversation(shop, user)
+session_id = opened.session_id if opened else None
+ended = opened is not None and opened.status != "ACTIVE"
 
 page_header(
     "Shoe shop",
@@ -28,11 +30,13 @@ state = attempt(shop.current, session_id, doing="loading the conversation") if s
 messages = (attempt(shop.messages, session_id, doing="loading the messages") or []) if state else []
 pending = state.pending_approval if state else None
 
-prompt = st.chat_input(
-    "Waiting for the store's decision…" if pending else "Trail shoes under $150 in size 8.5",
-    key="shop-chat-input",
-    disabled=pending is not None,
-)
+if ended:
+    placeholder = "This conversation has ended: start a new one from the sidebar"
+elif pending:
+    placeholder = "Waiting for the store's decision…"
+else:
+    placeholder = "Trail shoes under $150 in size 8.5"
+prompt = st.chat_input(placeholder, key="shop-chat-input", disabled=ended or pending is not None)
 
 chat_column, cart_column = st.columns([2.3, 1], gap="medium")
 with chat_column:
