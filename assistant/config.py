@@ -58,7 +58,8 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'shop.db'}"
 
     # --- LangGraph -----------------------------------------------------------------------
-    durability: Literal["sync", "async", "exit"] = "sync"
+    # async: every step is checkpointed, the writes overlap the next step (see docs/checkpointer.md).
+    durability: Literal["sync", "async", "exit"] = "async"
 
     @property
     def uses_local_sessions(self) -> bool:
