@@ -13,7 +13,7 @@ import streamlit as st
 from assistant.config import PROJECT_ROOT
 
 IMAGES = PROJECT_ROOT / "data" / "images"
-CARDS_PER_ROW = 3
+CARDS_PER_ROW = 2
 
 
 def picture(product_id: str) -> Path | None:
@@ -52,20 +52,24 @@ def product_cards(products: list[dict], *, key: str) -> None:
 
 
 def product_card(product: dict, *, key: str) -> None:
-    """One product card, with a stable CSS hook `st-key-product-<id>`."""
+    """One product card (picture beside the facts), with a CSS hook `st-key-product-<...>`."""
     product_id = product.get("product_id", "?")
-    with st.container(border=True, key=f"product-{key}-{product_id}", gap="small"):
+    with st.container(
+        border=True, horizontal=True, key=f"product-{key}-{product_id}", vertical_alignment="center"
+    ):
         image = picture(product_id)
         if image is not None:
-            st.image(str(image), width="stretch")
-        st.markdown(f"**{product.get('name', product_id)}**  \n{product.get('brand', '')}")
-        st.markdown(f"#### ${product.get('price', 0):,.2f}")
-        sizes = product.get("sizes_in_stock")
-        if sizes is None and isinstance(product.get("stock"), dict):
-            sizes = [float(size) for size, count in product["stock"].items() if count > 0]
-        st.caption(
-            f"{stars(float(product.get('rating', 0)))}  \n"
-            f"Sizes: {sizes_text(sorted(sizes or []))}  \n"
-            f"Colours: {', '.join(product.get('colors', [])) or '—'}  \n"
-            f"`{product_id}`"
-        )
+            st.image(str(image), width=120)
+        with st.container(gap=None):
+            st.markdown(f"**{product.get('name', product_id)}** · {product.get('brand', '')}")
+            st.markdown(
+                f"**${product.get('price', 0):,.2f}** "
+                f":gray[{stars(float(product.get('rating', 0)))}]"
+            )
+            sizes = product.get("sizes_in_stock")
+            if sizes is None and isinstance(product.get("stock"), dict):
+                sizes = [float(size) for size, count in product["stock"].items() if count > 0]
+            st.caption(
+                f"Sizes {sizes_text(sorted(sizes or []))}  \n"
+                f"{', '.join(product.get('colors', [])) or '—'} · `{product_id}`"
+            )
