@@ -10,9 +10,13 @@ the local session service, and the next Converse request carries the tool result
 from __future__ import annotations
 
 import json
+import struct
+import zlib
+from collections.abc import Iterator
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
 from langchain_aws import ChatBedrockConverse
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
@@ -213,6 +217,151 @@ def test_claude_calling_checkout_waits_for_the_operator_and_only_the_decision_or
     [result_block] = tool_results(converse.requests[-1])
     assert result_block["toolUseId"] == "tooluse_buy01"
     assert order.id in json.dumps(result_block["content"])
+
+
+def event_stream_message(event_type: str, payload: dict) -> bytes:
+    """One `application/vnd.amazon.eventstream` message, framed as Bedrock sends it."""
+    headers = b""
+    for name, value in (
+        (":event-type", event_type),
+        (":content-type", "application/json"),
+        (":message-type", "event"),
+    ):
+        headers += bytes([len(name)]) + name.encode() + b"\x07"  # 7: string header
+        headers += struct.pack(">H", len(value)) + value.encode()
+    body = json.dumps(payload).encode()
+    prelude = struct.pack(">II", 12 + len(headers) + len(body) + 4, len(headers))
+    message = prelude + struct.pack(">I", zlib.crc32(prelude)) + headers + body
+    return message + struct.pack(">I", zlib.crc32(message))
+
+
+class RecordedStreamBody:
+    """The raw HTTP body botocore reads a ConverseStream response from."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def stream(self, **_kwargs) -> Iterator[bytes]:
+        """Yield the recorded bytes (botocore's event-stream parser decodes them)."""
+        yield self.data
+
+    def read(self, *_args, **_kwargs) -> bytes:
+        """All remaining bytes."""
+        data, self.data = self.data, b""
+        return data
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class RecordedConverseStream:
+    """Answers a client's ConverseStream calls with recorded event streams, over its HTTP hook.
+
+    botocore's Stubber cannot express an event stream, so the recording is replayed one layer
+    lower, as the HTTP response (`before-send`): signing, the event-stream parser and
+    langchain-aws's chunk handling all run for real.
+    """
+
+    def __init__(self, client) -> None:
+        self.responses: list[bytes] = []
+        self.requests: list[dict] = []
+        client.meta.events.register("before-send.bedrock-runtime.ConverseStream", self._send)
+
+    def _send(self, request, **_kwargs) -> AWSResponse:
+        self.requests.append(json.loads(request.body))
+        body = RecordedStreamBody(self.responses.pop(0))
+        return AWSResponse(
+            request.url, 200, {"content-type": "application/vnd.amazon.eventstream"}, body
+        )
+
+    def tool_use(self, call_id: str, name: str, arguments: dict) -> None:
+        """Queue a streamed toolUse, its input split across two deltas as Bedrock does."""
+        raw = json.dumps(arguments)
+        self._queue(
+            [
+                (
+                    "contentBlockStart",
+                    {
+                        "contentBlockIndex": 0,
+                        "start": {"toolUse": {"toolUseId": call_id, "name": name}},
+                    },
+                ),
+                (
+                    "contentBlockDelta",
+                    {"contentBlockIndex": 0, "delta": {"toolUse": {"input": raw[: len(raw) // 2]}}},
+                ),
+                (
+                    "contentBlockDelta",
+                    {"contentBlockIndex": 0, "delta": {"toolUse": {"input": raw[len(raw) // 2 :]}}},
+                ),
+                ("contentBlockStop", {"contentBlockIndex": 0}),
+            ],
+            "tool_use",
+        )
+
+    def text(self, *pieces: str) -> None:
+        """Queue a streamed text answer, one delta per piece."""
+        deltas = [
+            ("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": piece}})
+            for piece in pieces
+        ]
+        self._queue([*deltas, ("contentBlockStop", {"contentBlockIndex": 0})], "end_turn")
+
+    def _queue(self, blocks: list[tuple[str, dict]], stop_reason: str) -> None:
+        events = [
+            ("messageStart", {"role": "assistant"}),
+            *blocks,
+            ("messageStop", {"stopReason": stop_reason}),
+            (
+                "metadata",
+                {
+                    "usage": {"inputTokens": 1850, "outputTokens": 74, "totalTokens": 1924},
+                    "metrics": {"latencyMs": 812},
+                },
+            ),
+        ]
+        self.responses.append(b"".join(event_stream_message(*event) for event in events))
+
+
+def test_the_configured_bedrock_model_streams_a_tool_calling_turn(
+    shop_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The default Bedrock path: Shop builds ChatBedrockConverse itself, which streams.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "recorded")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "recorded")
+    settings = shop_settings.model_copy(
+        update={"model": "bedrock", "bedrock_model_id": MODEL_ID, "aws_region": REGION}
+    )
+    shop = Shop(settings=settings)
+    try:
+        assert isinstance(shop.model, ChatBedrockConverse) and not shop.model.disable_streaming
+        recorded = RecordedConverseStream(shop.model.client)
+        recorded.tool_use("tooluse_stream01", "search_products", {"category": "trail"})
+        recorded.text("Here are ", "some trail ", "shoes.")
+        session_id = shop.new_conversation("alice")
+
+        events = list(shop.stream("alice", session_id, "find trail shoes"))
+
+        tokens = [event.text for event in events if event.kind == "token"]
+        assert tokens == ["Here are ", "some trail ", "shoes."]
+        assert [event.text for event in events if event.kind == "tool"] == [
+            "search_products(category=trail)"
+        ]
+        result = events[-1].result
+        assert result.reply == "Here are some trail shoes."
+        assert result.products and all(p["category"] == "trail" for p in result.products)
+        assert recorded.responses == []
+        sent = json.dumps(recorded.requests[1]["messages"][-1])
+        assert "tooluse_stream01" in sent and result.products[0]["product_id"] in sent
+        # Persisted: the question, the streamed tool call, its result and the streamed answer.
+        assert [type(m).__name__ for m in shop.messages(session_id)] == [
+            "HumanMessage",
+            "AIMessage",
+            "ToolMessage",
+            "AIMessage",
+        ]
+    finally:
+        shop.engine.dispose()
 
 
 def test_build_chat_model_picks_bedrock_converse_in_the_configured_region() -> None:
