@@ -18,7 +18,7 @@ import logging
 import random
 import time
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -56,6 +56,8 @@ class _ClientGone(Exception):
 def _wire_default(value: Any) -> Any:
     # Backend datetimes are aware UTC; AWS sends ISO-8601 with microseconds and a Z.
     if isinstance(value, datetime):
+        if value.tzinfo is UTC:  # the backend's own values: drop "+00:00" without a copy
+            return value.isoformat(timespec="microseconds")[:-6] + "Z"
         return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
@@ -103,6 +105,16 @@ class SessionServiceApp:
         self.routes = RouteTable(service_model or load_service_model())
         self._methods = {
             route.name: getattr(backend, xform_name(route.name)) for route in self.routes.routes
+        }
+        # Member name -> the backend's keyword (sessionIdentifier -> session_identifier), once.
+        self._keywords = {
+            route.name: {
+                name: xform_name(name)
+                for name in (
+                    route.operation.input_shape.members if route.operation.input_shape else ()
+                )
+            }
+            for route in self.routes.routes
         }
         self._random = random.Random()
 
@@ -171,7 +183,8 @@ class SessionServiceApp:
         query = decode_query(scope.get("query_string", b""))
         params = decode_members(route, labels, query, body)
         checked = validate_input(route.operation.input_shape, params)
-        result = self._methods[route.name](**{xform_name(k): v for k, v in checked.items()})
+        keywords = self._keywords[route.name]
+        result = self._methods[route.name](**{keywords[k]: v for k, v in checked.items()})
         return route.status, (_dumps(result) if result else b"")
 
     def _parse_body(self, route: Route, scope: dict[str, Any], body_bytes: bytes) -> dict[str, Any]:
