@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'shop.db'}"
 
     # --- LangGraph -----------------------------------------------------------------------
-    # async: every step is checkpointed, the writes overlap the next step (see docs/checkpointer.md).
+    # async: every step is checkpointed; writes overlap the next step (docs/checkpointer.md).
     durability: Literal["sync", "async", "exit"] = "async"
 
     @property

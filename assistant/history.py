@@ -105,32 +105,67 @@ def _view(snapshot: StateSnapshot) -> CheckpointView:
     )
 
 
-def branch_tree_dot(views: list[CheckpointView], selected: str | None = None) -> str:
-    """The checkpoint tree as Graphviz DOT; the current branch is drawn bold and coloured."""
+def branch_tree_dot(
+    views: list[CheckpointView], selected: str | None = None, *, compact: bool = True
+) -> str:
+    """The checkpoint tree as Graphviz DOT; the current branch is drawn bold and coloured.
+
+    With `compact`, straight runs of steps are folded into their edges ("+3 steps"): only the
+    root, shopper messages, branch points, the first step of each branch, leaves and the
+    selected checkpoint are drawn, so a long conversation stays readable.
+    """
+    by_id = {view.checkpoint_id: view for view in views}
+    shown = {view.checkpoint_id for view in views if not compact or _is_landmark(view, by_id)}
+    if selected in by_id:
+        shown.add(selected)
     lines = [
         "digraph branches {",
         '  rankdir=LR; bgcolor="transparent";',
         '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10,'
         ' fillcolor="#f4f4f5", color="#a1a1aa"];',
-        '  edge [color="#a1a1aa"];',
+        '  edge [color="#a1a1aa", fontname="Helvetica", fontsize=9];',
     ]
     for view in reversed(views):
-        label = f"{view.step}: {view.source}"
-        if view.ran:
-            label += f"\\n{','.join(view.ran)}"
-        if view.last_message_type == "human":
-            label += f"\\n“{_dot_escape(view.last_message[:28])}”"
-        attributes = [f'label="{label}"', f'tooltip="{view.checkpoint_id}"']
-        if view.on_current_branch:
-            attributes += ['fillcolor="#dbeafe"', 'color="#2563eb"', "penwidth=2"]
-        if view.checkpoint_id == selected:
-            attributes += ['fillcolor="#fde68a"']
-        lines.append(f'  "{view.checkpoint_id}" [{", ".join(attributes)}];')
-        if view.parent_id and any(other.checkpoint_id == view.parent_id for other in views):
-            style = ' [color="#2563eb", penwidth=2]' if view.on_current_branch else ""
-            lines.append(f'  "{view.parent_id}" -> "{view.checkpoint_id}"{style};')
+        if view.checkpoint_id not in shown:
+            continue
+        lines.append(f'  "{view.checkpoint_id}" [{", ".join(_node_attributes(view, selected))}];')
+        ancestor, folded = view.parent_id, 0
+        while ancestor in by_id and ancestor not in shown:
+            ancestor, folded = by_id[ancestor].parent_id, folded + 1
+        if ancestor in by_id:
+            attributes = ['color="#2563eb"', "penwidth=2"] if view.on_current_branch else []
+            if folded:
+                attributes.append(f'label="+{folded} step{"s" if folded > 1 else ""}"')
+            style = f" [{', '.join(attributes)}]" if attributes else ""
+            lines.append(f'  "{ancestor}" -> "{view.checkpoint_id}"{style};')
     lines.append("}")
     return "\n".join(lines)
+
+
+def _is_landmark(view: CheckpointView, by_id: dict[str, CheckpointView]) -> bool:
+    parent = by_id.get(view.parent_id or "")
+    return (
+        parent is None
+        or not view.children
+        or len(view.children) > 1
+        or len(parent.children) > 1
+        or view.last_message_type == "human"
+        or view.source in ("update", "fork")
+    )
+
+
+def _node_attributes(view: CheckpointView, selected: str | None) -> list[str]:
+    label = f"{view.step}: {view.source}"
+    if view.ran:
+        label += f"\\n{','.join(view.ran)}"
+    if view.last_message_type == "human":
+        label += f"\\n“{_dot_escape(view.last_message[:28])}”"
+    attributes = [f'label="{label}"', f'tooltip="{view.checkpoint_id}"']
+    if view.on_current_branch:
+        attributes += ['fillcolor="#dbeafe"', 'color="#2563eb"', "penwidth=2"]
+    if view.checkpoint_id == selected:
+        attributes += ['fillcolor="#fde68a"']
+    return attributes
 
 
 def branch_count(views: list[CheckpointView]) -> int:

@@ -74,7 +74,7 @@ class Shop:
     @property
     def model_label(self) -> str:
         """Which model answers, for the UI badge."""
-        return describe_model(self.settings)
+        return describe_model(self.model)
 
     @property
     def store_label(self) -> str:
@@ -195,7 +195,7 @@ class Shop:
 
     def current(self, session_id: str) -> TurnResult:
         """The conversation as it stands: last reply, cart, products, pending approval."""
-        snapshot = self.graph.get_state(self._config(session_id))
+        snapshot = self._snapshot(session_id)
         values = snapshot.values or {}
         messages = values.get("messages", [])
         pending = None
@@ -217,12 +217,12 @@ class Shop:
 
     def messages(self, session_id: str) -> list:
         """Every message of the conversation on its current branch."""
-        snapshot = self.graph.get_state(self._config(session_id))
+        snapshot = self._snapshot(session_id)
         return list((snapshot.values or {}).get("messages", []))
 
     def pending_approval(self, session_id: str) -> dict | None:
         """The checkout of this session waiting for the store, if any."""
-        snapshot = self.graph.get_state(self._config(session_id))
+        snapshot = self._snapshot(session_id)
         if not snapshot.interrupts:
             return None
         return _approval_json(record_pending(self.engine, session_id, snapshot.interrupts[0]))
@@ -326,6 +326,10 @@ class Shop:
             return session_audit(self.client, self.checkpointer.serde, session_id)
 
     # --- plumbing ------------------------------------------------------------------------
+    def _snapshot(self, session_id: str):
+        with _readable_errors(self.settings):
+            return self.graph.get_state(self._config(session_id))
+
     def _config(self, session_id: str, checkpoint_id: str | None = None) -> dict:
         configurable: dict = {"thread_id": session_id, "engine": self.engine}
         if checkpoint_id:
@@ -370,6 +374,11 @@ class _readable_errors:
         if isinstance(error, ClientError):
             code = error_code(error)
             message = error.response.get("Error", {}).get("Message", "")
+            if getattr(error, "operation_name", "").startswith(("Converse", "InvokeModel")):
+                raise TurnError(
+                    f"The model could not answer ({code}: {message}). "
+                    "Your conversation is saved; try again in a moment."
+                ) from error
             if code == "ConflictException" and "END" in message.upper():
                 raise TurnError("This conversation has ended; start a new one.") from error
             if code == "ResourceNotFoundException":

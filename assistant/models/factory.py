@@ -38,10 +38,14 @@ def build_chat_model(settings: Settings) -> BaseChatModel:
     return init_chat_model(choice, temperature=settings.model_temperature)
 
 
-def describe_model(settings: Settings) -> str:
-    """A short label of the model in use, for the UI badge and the CLI."""
-    if settings.model == "offline":
+def describe_model(model: BaseChatModel) -> str:
+    """A short label of the model actually answering, for the UI badge and the CLI."""
+    from assistant.models.offline import OfflineShopModel
+
+    if isinstance(model, OfflineShopModel):
         return "offline rule-based model"
-    if settings.model == "bedrock":
-        return f"Claude on Bedrock ({settings.bedrock_model_id})"
-    return settings.model
+    name = getattr(model, "model_id", None) or getattr(model, "model_name", None)
+    name = name or getattr(model, "model", None) or type(model).__name__
+    if type(model).__name__ == "ChatBedrockConverse":
+        return f"Claude on Bedrock ({name})" if "anthropic" in str(name) else f"Bedrock ({name})"
+    return str(name)
