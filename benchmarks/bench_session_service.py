@@ -42,10 +42,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -160,41 +157,6 @@ def seed_session(backend: SessionBackend, steps: int, size: int, bar: tqdm) -> t
         )
         bar.update()
     return sid, invocation
-
-
-def run_concurrent(
-    name: str,
-    clients: list[Any],
-    calls_per_client: int,
-    call: Callable[[Any, int, int], dict[str, Any]],
-    bar: tqdm,
-) -> Samples:
-    """Run ``call(client, worker, n)`` calls_per_client times on every client at once."""
-    samples = Samples(name, len(clients))
-    lock = threading.Lock()
-    start = threading.Barrier(len(clients) + 1)
-
-    def worker(index: int) -> None:
-        client = clients[index]
-        local: list[tuple[float, dict[str, Any]]] = []
-        start.wait()
-        for n in range(calls_per_client):
-            began = time.perf_counter()
-            response = call(client, index, n)
-            local.append((time.perf_counter() - began, response))
-            bar.update()
-        with lock:
-            for seconds, response in local:
-                samples.add(seconds, response)
-
-    with ThreadPoolExecutor(len(clients)) as pool:
-        futures = [pool.submit(worker, i) for i in range(len(clients))]
-        start.wait()
-        began = time.perf_counter()
-        for future in futures:
-            future.result()
-        samples.wall_seconds = time.perf_counter() - began
-    return samples
 
 
 PHASES = ("PutInvocationStep", "GetInvocationStep", "ListInvocationSteps (20)")
@@ -488,21 +450,18 @@ def main(argv: list[str] | None = None) -> int:
                 url, mode, sessions, args.calls, args.payload_bytes, bar
             )
 
-        def first_page(session: tuple[str, str]) -> Callable[[Any, int, int], dict[str, Any]]:
-            return lambda client, _w, _n: client.list_invocation_steps(
-                sessionIdentifier=session[0], maxResults=20
-            )
-
-        small_page = run_concurrent(
-            "first page, 10-step session", [client], args.first_page_calls, first_page(small), bar
-        )
-        big_page = run_concurrent(
-            f"first page, {args.big_session_steps:,}-step session",
-            [client],
-            args.first_page_calls,
-            first_page(big),
-            bar,
-        )
+        # Alternate the two sessions call by call, so load from other processes on a shared
+        # machine falls on both alike and the ratio compares the sessions, not the moments.
+        small_page = Samples("first page, 10-step session", 1)
+        big_page = Samples(f"first page, {args.big_session_steps:,}-step session", 1)
+        for _ in range(args.first_page_calls):
+            for samples, session in ((small_page, small), (big_page, big)):
+                began = time.perf_counter()
+                response = client.list_invocation_steps(sessionIdentifier=session[0], maxResults=20)
+                seconds = time.perf_counter() - began
+                samples.add(seconds, response)
+                samples.wall_seconds += seconds
+                bar.update()
         results += [small_page, big_page]
     finally:
         process.terminate()
