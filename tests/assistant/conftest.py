@@ -43,7 +43,6 @@ def settings_for(endpoint: str, database: Path, **overrides) -> Settings:
         "database_url": f"sqlite:///{database}",
         "session_store": "local",
         "model": "offline",
-        "durability": "sync",
         **overrides,
     }
     return Settings(_env_file=None, **values)

@@ -378,7 +378,7 @@ def test_build_chat_model_picks_bedrock_converse_in_the_configured_region() -> N
     assert model.client.meta.service_model.service_name == "bedrock-runtime"
     assert model.temperature == settings.model_temperature
     assert model.provider == "anthropic"
-    assert MODEL_ID in describe_model(settings)
+    assert describe_model(model) == f"Claude on Bedrock ({MODEL_ID})"
 
 
 def test_build_chat_model_names_the_provider_of_an_inference_profile_arn() -> None:
