@@ -127,7 +127,12 @@ class SessionServiceApp:
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
         while True:
-            message = await receive()
+            try:
+                message = await receive()
+            except asyncio.CancelledError:
+                # A second Ctrl-C makes uvicorn cancel the lifespan: close quietly, not a traceback.
+                self.backend.close()
+                return
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Creates .venv (if needed) and installs the project into it. Sourced by run.sh and test.sh.
-# Usage: source scripts/bootstrap.sh [extra]   e.g. `dev` for the test tools.
+# Usage: EXTRA=dev source scripts/bootstrap.sh   (EXTRA: optional extras, e.g. `dev` for tests)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PYTHON="${PYTHON:-python3}"
-EXTRA="${1:-}"
+EXTRA="${EXTRA:-}"
 cd "$ROOT"
 if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv" >&2

@@ -2,7 +2,7 @@
 # One command for a fresh machine: install everything the tests need (venv, pip packages, Debian's
 # chromium for the browser tests), lint, then run the whole test suite. Extra args go to pytest.
 set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh" dev
+EXTRA=dev source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 
 if ! command -v chromium >/dev/null 2>&1; then
   echo "==> installing Debian's chromium for the browser tests" >&2

@@ -84,10 +84,16 @@ def wait_until_healthy(url: str, process: subprocess.Popen | None, seconds: floa
     raise CliError(f"the local session service did not answer at {url} within {seconds:.0f}s")
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    # `kill`, `timeout` and service managers send SIGTERM: stop the children as Ctrl-C does.
+    raise KeyboardInterrupt
+
+
 def _run_up(args: argparse.Namespace) -> int:
     settings = get_settings()
     children: list[subprocess.Popen] = []
     env = dict(os.environ)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         if settings.uses_local_sessions and not settings.session_endpoint_url:
             url = settings.local_session_url
@@ -100,7 +106,8 @@ def _run_up(args: argparse.Namespace) -> int:
                         settings.local_session_host,
                         settings.local_session_port,
                         settings.local_session_db,
-                    )
+                    ),
+                    start_new_session=True,  # Ctrl-C reaches `up` only; it stops children once
                 )
                 children.append(service)
                 wait_until_healthy(url, service)
@@ -124,6 +131,8 @@ def _run_up(args: argparse.Namespace) -> int:
                 "false",
             ],
             env=env,
+            cwd=PROJECT_ROOT,  # so Streamlit reads the project's .streamlit/config.toml
+            start_new_session=True,
         )
         children.append(app)
         return app.wait()
