@@ -66,12 +66,29 @@ def order_summary(cart: list[CartLine], user: str, tenant: str, session_id: str)
     }
 
 
-def idempotency_key(session_id: str, cart: list[CartLine]) -> str:
-    """Same session and same cart → same key → at most one order."""
+def idempotency_key(session_id: str, cart: list[CartLine], orders_before: int = 0) -> str:
+    """Same session, same earlier purchases and same cart → same key → at most one order.
+
+    `orders_before` counts the orders already placed earlier on this branch, so buying the same
+    cart again later in the conversation is a new order, while a replay or fork of a checkpoint
+    before an approval (same count, same cart) finds the order it already placed.
+    """
     canonical = json.dumps(
         sorted([line["product_id"], float(line["size"]), line["quantity"]] for line in cart)
     )
-    return hashlib.sha256(f"{session_id}|{canonical}".encode()).hexdigest()[:32]
+    return hashlib.sha256(f"{session_id}|{orders_before}|{canonical}".encode()).hexdigest()[:32]
+
+
+def orders_placed(messages: list) -> int:
+    """How many checkouts on this branch of the conversation placed an order."""
+    count = 0
+    for message in messages:
+        if isinstance(message, ToolMessage) and message.name == "checkout":
+            try:
+                count += bool(json.loads(message.content).get("order_id"))
+            except (TypeError, ValueError, AttributeError):
+                continue
+    return count
 
 
 def apply_edit(cart: list[CartLine], decision: OperatorDecision) -> list[CartLine]:
@@ -129,7 +146,9 @@ def checkout(
     try:
         order = place_order(
             get_engine(config),
-            idempotency_key=idempotency_key(session_id, cart),
+            idempotency_key=idempotency_key(
+                session_id, cart, orders_placed(state.get("messages") or [])
+            ),
             user=user,
             tenant=tenant,
             session_id=session_id,

@@ -323,8 +323,15 @@ def _read_size(scan: _Scanner) -> float | None:
         rf"\b(?:i wear|i'?m)\s+(?:an?\s+)?{_SIZE}",
         rf"^{_SIZE}(?:\s*(?:please|pls|thanks))?$",
     ):
-        if (match := scan.take(pattern)) and (value := _size_value(*match.group(1, 2))):
+        match = scan.take(pattern)
+        if not match:
+            continue
+        if (value := _size_value(*match.group(1, 2))) is not None:
             return value
+        if pattern.startswith(r"\bsize"):
+            # The shopper said "size 30" outright: pass it on so the shop answers that it does
+            # not exist, rather than quietly choosing another size.
+            return float(match.group(1)) + (0.5 if match.group(2) else 0.0)
     return None
 
 
