@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from assistant.catalog.db import session_scope
-from assistant.catalog.models import Approval, utc_now
+from assistant.catalog.models import Approval, Order, utc_now
 
 # What each operator action does to the approval's status.
 STATUS_FOR_ACTION = {"approve": "approved", "edit": "approved", "reject": "rejected"}
@@ -163,10 +163,14 @@ def claim_decision(
 def attach_order(bind: Session | Engine, approval_id: str, order_id: str) -> Approval:
     """Record which order an approved checkout placed; return the approval.
 
-    Idempotent: attaching the same order again is fine (replays do). Raises ApprovalNotFound,
-    or ApprovalError when a different order is already attached or the approval is not approved.
+    The approval's total becomes the order's (an operator's edit or discount changes it), so the
+    queue shows what was charged. Idempotent: attaching the same order again is fine (replays
+    do). Raises ApprovalNotFound, or ApprovalError when a different order is already attached or
+    the approval is not approved.
     """
     with session_scope(bind) as session:
+        order = session.get(Order, order_id)
+        charged = {"total": order.total} if order is not None else {}
         changed = session.execute(
             update(Approval)
             .where(
@@ -174,7 +178,7 @@ def attach_order(bind: Session | Engine, approval_id: str, order_id: str) -> App
                 Approval.status == "approved",
                 (Approval.order_id.is_(None)) | (Approval.order_id == order_id),
             )
-            .values(order_id=order_id)
+            .values(order_id=order_id, **charged)
         )
         session.commit()
         approval = session.get(Approval, approval_id, populate_existing=True)
