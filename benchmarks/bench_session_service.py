@@ -37,6 +37,7 @@ import multiprocessing
 import os
 import platform
 import random
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -471,6 +472,7 @@ def main(argv: list[str] | None = None) -> int:
         workdir / "sqlite-saver.db", args.clients * args.calls, args.payload_bytes, bar
     )
     bar.close()
+    shutil.rmtree(workdir, ignore_errors=True)
     results.append(floor)
 
     boto3_put, lean_put = results[0], results[3]
