@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextvars import copy_context
 from functools import partial
 from typing import Any, TypeVar
 
-from botocore.config import Config
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
     ChannelVersions,
@@ -20,13 +19,13 @@ from langgraph_checkpoint_aws.checkpoint.bedrock_sessions.async_saver import (
     AsyncBedrockSessionSaver,
 )
 
-from assistant.checkpointer.session_store import CheckpointSessionStore
+from assistant.checkpointer.store_backed import StoreBackedSaver
 
 T = TypeVar("T")
 _DONE = object()
 
 
-class AsyncBedrockSessionCheckpointer(AsyncBedrockSessionSaver):
+class AsyncBedrockSessionCheckpointer(StoreBackedSaver, AsyncBedrockSessionSaver):
     """An ``AsyncBedrockSessionSaver`` that keeps its wire format and fixes its defects.
 
     Same behaviour as ``BedrockSessionCheckpointer`` (see there), for ``ainvoke``/``astream``.
@@ -34,33 +33,6 @@ class AsyncBedrockSessionCheckpointer(AsyncBedrockSessionSaver):
     does for every single call); the independent calls inside one operation go out
     concurrently. The sync methods work too, for code that mixes both.
     """
-
-    def __init__(
-        self,
-        *args: Any,
-        slim_checkpoints: bool = True,
-        eager_writes_invocation: bool = False,
-        max_workers: int = 32,
-        step_cache_size: int = 4096,
-        **kwargs: Any,
-    ) -> None:
-        if not args and kwargs.get("client") is None and kwargs.get("config") is None:
-            # concurrent reads need as many pooled connections as threads (boto3 default: 10)
-            kwargs["config"] = Config(max_pool_connections=max_workers)
-        super().__init__(*args, **kwargs)
-        self.store = CheckpointSessionStore(
-            self.session_client.client,
-            self.serde,
-            slim_checkpoints=slim_checkpoints,
-            eager_writes_invocation=eager_writes_invocation,
-            max_workers=max_workers,
-            step_cache_size=step_cache_size,
-        )
-
-    @property
-    def client(self) -> Any:
-        """The boto3 ``bedrock-agent-runtime`` client this saver calls."""
-        return self.session_client.client
 
     @staticmethod
     async def _off_loop(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -118,48 +90,3 @@ class AsyncBedrockSessionCheckpointer(AsyncBedrockSessionSaver):
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Copy every checkpoint and write of a session into another existing session."""
         await self._off_loop(self.store.copy_thread, source_thread_id, target_thread_id)
-
-    # ------------------------------------------------------------------ sync API
-
-    def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        """Blocking ``aget_tuple``."""
-        return self.store.get_tuple(config)
-
-    def list(
-        self,
-        config: RunnableConfig | None,
-        *,
-        filter: dict[str, Any] | None = None,
-        before: RunnableConfig | None = None,
-        limit: int | None = None,
-    ) -> Iterator[CheckpointTuple]:
-        """Blocking ``alist``."""
-        return self.store.list(config, filter=filter, before=before, limit=limit)
-
-    def put(
-        self,
-        config: RunnableConfig,
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-    ) -> RunnableConfig:
-        """Blocking ``aput``."""
-        return self.store.put(config, checkpoint, metadata, new_versions)
-
-    def put_writes(
-        self,
-        config: RunnableConfig,
-        writes: Sequence[tuple[str, Any]],
-        task_id: str,
-        task_path: str = "",
-    ) -> None:
-        """Blocking ``aput_writes``."""
-        self.store.put_writes(config, writes, task_id, task_path)
-
-    def delete_thread(self, thread_id: str) -> None:
-        """Blocking ``adelete_thread``."""
-        self.store.delete_thread(thread_id)
-
-    def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        """Blocking ``acopy_thread``."""
-        self.store.copy_thread(source_thread_id, target_thread_id)
