@@ -267,7 +267,12 @@ class Shop:
         if message is not None:
             update.update(edit_message_update(snapshot.values, check_message(message)))
         if cart is not None:
-            update["cart"] = cart
+            if message is None and snapshot.next:
+                raise TurnError(
+                    "To fork with an edited cart, pick a checkpoint at the end of a turn "
+                    "(one where nothing runs next)."
+                )
+            update["cart"] = checked_cart(cart)
         if not update:
             raise TurnError("A fork needs an edited message or an edited cart.")
         with _readable_errors(self.settings):
@@ -277,6 +282,31 @@ class Shop:
                 return self._final(self._run(session_id, None, config))
             config = self.graph.update_state(snapshot.config, update, as_node="agent")
         return self.current(session_id)
+
+    def fork_conversation(
+        self, username: str, session_id: str, checkpoint_id: str | None = None
+    ) -> str:
+        """Copy a conversation into a new one (a new Bedrock session) and return its id.
+
+        Every checkpoint is copied (`copy_thread`), so the new conversation has the whole history;
+        with `checkpoint_id`, it continues from that checkpoint, which must end a turn.
+        """
+        source = self.open(username, session_id)
+        if checkpoint_id is not None and self.state_at(session_id, checkpoint_id).next:
+            raise TurnError(
+                "To copy into a new conversation, pick a checkpoint at the end of a turn "
+                "(one where nothing runs next)."
+            )
+        if checkpoint_id is None and self.pending_approval(session_id) is not None:
+            raise TurnError("A checkout is waiting for store approval; wait for the decision.")
+        target = self.new_conversation(username)
+        with _readable_errors(self.settings):
+            self.checkpointer.copy_thread(session_id, target)
+            if checkpoint_id is not None:
+                copied = self._config(target, checkpoint_id)
+                self.graph.update_state(copied, None, as_node="__copy__")
+        sessions.touch(self.engine, target, title=f"{source.title} (copy)")
+        return target
 
     def switch_branch(self, username: str, session_id: str, checkpoint_id: str) -> TurnResult:
         """Make the branch ending at `checkpoint_id` current again (a copy becomes the newest)."""
@@ -340,6 +370,32 @@ class Shop:
         """Resume the paused checkout of a session with an operator's decision."""
         command = Command(resume={interrupt_id: value})
         return self._final(self._run(session_id, command))
+
+
+def checked_cart(cart: list[dict]) -> list[dict]:
+    """An edited cart as the state keeps it; TurnError when a line makes no sense.
+
+    Lines with quantity 0 are dropped. Prices are kept as shown: an order is always priced from
+    the catalog, never from the cart.
+    """
+    checked = []
+    for line in cart:
+        try:
+            quantity = int(line["quantity"])
+            clean = {
+                "product_id": str(line["product_id"]),
+                "name": str(line.get("name") or line["product_id"]),
+                "size": float(line["size"]),
+                "quantity": quantity,
+                "unit_price": float(line.get("unit_price") or 0),
+            }
+        except (KeyError, TypeError, ValueError) as error:
+            raise TurnError(f"A cart line is incomplete or malformed: {line!r}.") from error
+        if not 0 <= quantity <= 10:
+            raise TurnError(f"Quantities go from 0 (remove) to 10; got {quantity}.")
+        if quantity:
+            checked.append(clean)
+    return checked
 
 
 def _approval_json(approval) -> dict:

@@ -18,6 +18,12 @@ pytestmark = pytest.mark.timeout(180)
 RUN_TIMEOUT = 60  # seconds for one script run; the machine is small and shared
 
 
+def url_session(app) -> str:
+    """The `session` query parameter as the browser's URL would carry it."""
+    value = app.query_params["session"]
+    return value[0] if isinstance(value, list) else value
+
+
 def open_app(user: str, session_id: str | None = None) -> AppTest:
     """The app as `user` opens it from a URL (optionally with a conversation), after one run."""
     app = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
@@ -130,7 +136,7 @@ def test_session_in_the_url_reopens_the_same_conversation(shop) -> None:
     app = open_app("alice", session_id)
     assert "trail shoes under $150 in size 8.5" in chat_text(app)
     assert "Cart (1)" in texts(app.subheader)
-    assert app.query_params["session"] == [session_id] or app.query_params["session"] == session_id
+    assert url_session(app) == session_id
 
 
 def test_someone_elses_session_in_the_url_is_not_opened(shop) -> None:
@@ -348,6 +354,21 @@ def test_switching_back_to_the_other_branch_restores_its_conversation(shop) -> N
     humans = [m.text for m in shop.messages(session_id) if m.type == "human"]
     assert humans == ["trail shoes under $150 in size 8.5", "add the second one"]
     assert len(shop.current(session_id).cart) == 1
+
+
+def test_copy_into_a_new_conversation_opens_the_copy(shop) -> None:
+    session_id = conversation_with_cart(shop)
+    latest = shop.history(session_id)[0].checkpoint_id
+    before = {c.session_id for c in shop.conversations("alice")}
+    app = open_history(shop, session_id)
+    app.selectbox(key="history-checkpoint").set_value(latest).run()
+    app.button(key="history-copy").click().run()
+    assert not app.exception
+    assert "Copied into a new conversation" in texts(app.success)
+    copies = [c.session_id for c in shop.conversations("alice") if c.session_id not in before]
+    assert len(copies) == 1
+    assert url_session(app) == copies[0]
+    assert shop.current(copies[0]).cart == shop.current(session_id).cart
 
 
 # --- Audit page ------------------------------------------------------------------------------

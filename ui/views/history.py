@@ -9,7 +9,7 @@ from ui.backend import get_shop
 from ui.components.badges import page_header
 from ui.components.chat import conversation
 from ui.components.checkpoints import label, last_shopper_message, state_json, timeline_table
-from ui.components.conversations import open_session_id
+from ui.components.conversations import open_session_id, select_conversation
 from ui.errors import attempt, shown_errors
 from ui.identity import current_user
 from ui.notices import notify_after_rerun, show_notices
@@ -82,6 +82,23 @@ with action_column:
         with shown_errors("replaying"), st.spinner("Replaying the steps after this checkpoint…"):
             shop.replay(user.username, session_id, selected)
             notify_after_rerun("success", f"Replayed from step {view.step}.", scope="history")
+            st.rerun()
+
+    if st.button(
+        "Copy into a new conversation",
+        icon=":material/content_copy:",
+        key="history-copy",
+        help="A new Bedrock session with this conversation's whole history, continuing from "
+        "this checkpoint (which must end a turn).",
+    ):
+        with shown_errors("copying the conversation"), st.spinner("Copying every checkpoint…"):
+            copied = shop.fork_conversation(user.username, session_id, selected)
+            select_conversation(copied)
+            notify_after_rerun(
+                "success",
+                f"Copied into a new conversation ({copied}); the chat now follows the copy.",
+                scope="history",
+            )
             st.rerun()
 
     with st.form("fork-form", border=True):
