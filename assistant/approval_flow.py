@@ -23,6 +23,7 @@ from assistant.catalog import (
     claim_decision,
     create_pending,
     get_approval,
+    record_failure,
     release_claim,
 )
 from assistant.checkout import OperatorDecision
@@ -72,17 +73,21 @@ def decide_checkout(shop: Shop, approval_id: str, decision: dict) -> TurnResult:
         # The session did not move on: put the checkout back in the queue.
         release_claim(shop.engine, approval_id)
         raise
-    order_id = _order_id(shop, approval.session_id)
-    if order_id:
-        attach_order(shop.engine, approval_id, order_id)
+    outcome = _checkout_outcome(shop, approval.session_id)
+    if outcome.get("order_id"):
+        attach_order(shop.engine, approval_id, outcome["order_id"])
+    elif parsed.action != "reject":
+        # Approved, but the shop could not fill it (stock ran out meanwhile): say so in the queue.
+        record_failure(shop.engine, approval_id, outcome.get("reason") or "No order was placed.")
     return result
 
 
-def _order_id(shop: Shop, session_id: str) -> str | None:
+def _checkout_outcome(shop: Shop, session_id: str) -> dict:
+    """The result the checkout tool reported to the shopper, as JSON."""
     for message in reversed(shop.messages(session_id)):
         if isinstance(message, ToolMessage) and message.name == "checkout":
             try:
-                return json.loads(message.content).get("order_id")
+                return json.loads(message.content)
             except (TypeError, ValueError):
-                return None
-    return None
+                return {}
+    return {}

@@ -19,6 +19,7 @@ from assistant.catalog.approvals import (
     create_pending,
     get_approval,
     list_approvals,
+    record_failure,
     release_claim,
 )
 from assistant.catalog.db import DATA_DIR, get_engine, init_db, session_scope
@@ -105,6 +106,7 @@ __all__ = [
     "place_order",
     "product_image_path",
     "recent_orders",
+    "record_failure",
     "release_claim",
     "search_products",
     "session_scope",

@@ -213,3 +213,22 @@ def _by_interrupt(session: Session, session_id: str, interrupt_id: str) -> Appro
             Approval.session_id == session_id, Approval.interrupt_id == interrupt_id
         )
     ).first()
+
+
+def record_failure(bind: Session | Engine, approval_id: str, reason: str) -> Approval:
+    """Mark an approved checkout that placed no order (say, stock ran out) as rejected.
+
+    The operator approved, but the shop could not fill the order; the queue then shows why
+    instead of an approval with no order. Returns the approval; raises ApprovalNotFound.
+    """
+    with session_scope(bind) as session:
+        session.execute(
+            update(Approval)
+            .where(Approval.id == approval_id, Approval.order_id.is_(None))
+            .values(status="rejected", reason=reason)
+        )
+        session.commit()
+        approval = session.get(Approval, approval_id, populate_existing=True)
+        if approval is None:
+            raise ApprovalNotFound(f"No approval {approval_id!r}.")
+        return approval
