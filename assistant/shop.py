@@ -267,10 +267,12 @@ class Shop:
         if message is not None:
             update.update(edit_message_update(snapshot.values, check_message(message)))
         if cart is not None:
-            if message is None and snapshot.next:
+            last = (snapshot.values.get("messages") or [None])[-1]
+            if message is None and getattr(last, "tool_calls", None):
+                # The branch would resume by running those tool calls on the edited cart.
                 raise TurnError(
-                    "To fork with an edited cart, pick a checkpoint at the end of a turn "
-                    "(one where nothing runs next)."
+                    "To fork with an edited cart, pick a checkpoint where no tool call is "
+                    "waiting for its result (a shopper message or an assistant reply)."
                 )
             update["cart"] = checked_cart(cart)
         if not update:
