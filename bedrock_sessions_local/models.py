@@ -20,7 +20,6 @@ Example::
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 import uuid
@@ -826,7 +825,7 @@ class SessionBackend:
             "sid": self._session_id_from(session_identifier),
             "active": ACTIVE,
             # _status: expired when now - last_updated > ttl, so fresh when last >= now - ttl
-            "fresh_since": _NEVER_EXPIRES if ttl is None else math.ceil(moment - ttl * 1_000_000),
+            "fresh_since": _NEVER_EXPIRES if ttl is None else moment - round(ttl * 1_000_000),
             "max_steps": self.quotas.max_steps_per_session,
             "now": moment,
         }
@@ -1143,6 +1142,6 @@ class SessionBackend:
         if stored != ACTIVE:
             return stored
         ttl = self.knobs.session_ttl_seconds
-        if ttl is not None and now_us() - last_updated_at_us > ttl * 1_000_000:
+        if ttl is not None and now_us() - last_updated_at_us > round(ttl * 1_000_000):
             return EXPIRED
         return ACTIVE

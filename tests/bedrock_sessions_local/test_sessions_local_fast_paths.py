@@ -421,15 +421,6 @@ def test_put_step_touch_keeps_a_busy_session_from_expiring(
     assert backend.get_session(sid)["sessionStatus"] == "EXPIRED"
 
 
-FIX_TTL_ROUNDING = (
-    "fast path bound is ceil(now - ttl*1e6) in float (rounded at 0.25 us near 1.8e15) while "
-    "_status compares now - last > ttl*1e6; for ttl=1.001, ttl*1e6 == 1000999.9999999999: "
-    "reads say EXPIRED at 1,001,000 us idle, the fast path still inserts. Fix: one integer "
-    "ttl_us = round(ttl * 1_000_000) used by both (fresh_since = moment - ttl_us; "
-    "EXPIRED when now_us() - last_updated_at_us > ttl_us)"
-)
-
-
 @pytest.mark.parametrize(
     "ttl_seconds",
     [
@@ -437,9 +428,9 @@ FIX_TTL_ROUNDING = (
         0.25,
         60.0,
         3600.0,
-        pytest.param(1.001, marks=pytest.mark.xfail(strict=True, reason=FIX_TTL_ROUNDING)),
+        1.001,  # 1.001 * 1e6 is 1000999.9999999999: both paths must round it the same way
         0.3,  # 0.3 * 1e6 is 300000.00000000006: a hair above, which both paths round alike
-        pytest.param(1.005, marks=pytest.mark.xfail(strict=True, reason=FIX_TTL_ROUNDING)),
+        1.005,
     ],
 )
 def test_put_step_is_writable_exactly_while_the_session_reads_active_at_the_ttl_boundary(
