@@ -48,7 +48,6 @@ def aws(service_url: str, *args: str) -> Any:
     return json.loads(done.stdout) if done.stdout.strip() else None
 
 
-@pytest.mark.skipif(not AWS_CLI.exists(), reason="the awscli package is a dev dependency")
 def test_aws_cli_creates_a_session_invocation_and_steps_and_lists_them(service_url: str) -> None:
     session = aws(
         service_url, "create-session", "--session-metadata", "user=ana", "--tags", "tenant=shoes"

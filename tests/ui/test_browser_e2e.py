@@ -80,8 +80,8 @@ def stop(process: subprocess.Popen) -> None:
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of the web app, started with a fresh session service and shop database."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"Debian's chromium is not installed at {CHROMIUM}")
+    # scripts/test.sh installs Debian's chromium; without it this test must fail, not hide.
+    assert Path(CHROMIUM).exists(), f"Debian's chromium is not installed at {CHROMIUM}"
     folder = tmp_path_factory.mktemp("browser")
     service_port, app_port = free_port(), free_port()
     service_url = f"http://127.0.0.1:{service_port}"
