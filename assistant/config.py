@@ -21,7 +21,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 class Settings(BaseSettings):
     """The app's configuration; one instance per process (see `get_settings`)."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # The project's .env, then one in the working directory (which wins), then the environment.
+    model_config = SettingsConfigDict(env_file=(PROJECT_ROOT / ".env", ".env"), extra="ignore")
 
     # --- where sessions live -------------------------------------------------------------
     session_store: Literal["local", "aws"] = Field(
