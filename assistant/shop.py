@@ -11,6 +11,7 @@ engine, the bedrock-agent-runtime client, the checkpointer, the model and the co
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -417,35 +418,31 @@ def _approval_json(approval) -> dict:
     }
 
 
-class _readable_errors:
+@contextmanager
+def _readable_errors(settings: Settings) -> Iterator[None]:
     """Turn AWS and connection failures into TurnError with a message a person can act on."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind, error, traceback) -> bool:
-        if error is None or isinstance(error, TurnError | AlreadyDecided | ApprovalError):
-            return False
-        if isinstance(error, ClientError):
-            code = error_code(error)
-            message = error.response.get("Error", {}).get("Message", "")
-            if getattr(error, "operation_name", "").startswith(("Converse", "InvokeModel")):
-                raise TurnError(
-                    f"The model could not answer ({code}: {message}). "
-                    "Your conversation is saved; try again in a moment."
-                ) from error
-            if code == "ConflictException" and "END" in message.upper():
-                raise TurnError("This conversation has ended; start a new one.") from error
-            if code == "ResourceNotFoundException":
-                raise TurnError(f"The session was not found ({message}).") from error
-            raise TurnError(f"The session store refused the request: {code}: {message}") from error
-        if isinstance(error, BotoCoreError):
-            where = self.settings.resolved_session_endpoint or "AWS"
+    try:
+        yield
+    except (TurnError, AlreadyDecided, ApprovalError):
+        raise
+    except ClientError as error:
+        code = error_code(error)
+        message = error.response.get("Error", {}).get("Message", "")
+        if getattr(error, "operation_name", "").startswith(("Converse", "InvokeModel")):
             raise TurnError(
-                f"The session store is not reachable ({where}): {error}. "
-                "Is the local session service running? (`shoe-assistant up` starts it.)"
+                f"The model could not answer ({code}: {message}). "
+                "Your conversation is saved; try again in a moment."
             ) from error
-        return False
+        if code == "ConflictException" and ("ENDED" in message or "EXPIRED" in message):
+            raise TurnError("This conversation has ended; start a new one.") from error
+        if code == "ResourceNotFoundException":
+            raise TurnError(f"The session was not found ({message}).") from error
+        raise TurnError(f"The session store refused the request: {code}: {message}") from error
+    except BotoCoreError as error:
+        where = settings.resolved_session_endpoint or "AWS"
+        hint = (
+            " Is the local session service running? (`shoe-assistant up` starts it.)"
+            if settings.uses_local_sessions
+            else ""
+        )
+        raise TurnError(f"The session store is not reachable ({where}): {error}.{hint}") from error
