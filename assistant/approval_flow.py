@@ -62,6 +62,9 @@ def decide_checkout(shop: Shop, approval_id: str, decision: dict) -> TurnResult:
     snapshot = shop.graph.get_state(shop._config(approval.session_id))
     waiting = {pending.id for pending in snapshot.interrupts}
     if approval.interrupt_id not in waiting:
+        latest = get_approval(shop.engine, approval_id)
+        if latest is not None and latest.status != "pending":
+            raise AlreadyDecided(latest)  # another operator decided (and resumed) meanwhile
         raise ApprovalError(
             f"The checkout of approval {approval_id} is no longer waiting "
             "(the conversation moved on or was replayed)."

@@ -14,8 +14,9 @@ import binascii
 from bedrock_sessions_local.exceptions import ValidationException
 
 _VERSION = "v1"
-#: larger than any seq a table will hold, and still a signed 64-bit integer
-MAX_SEQ = 2**62
+#: the largest seq: `seq` columns are INTEGER, which is 32-bit on PostgreSQL (64-bit on SQLite),
+#: and the first page of a list asks for rows "before MAX_SEQ"
+MAX_SEQ = 2**31 - 1
 
 
 def encode_token(operation: str, scope: str, last_seq: int) -> str:

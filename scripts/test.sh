@@ -4,11 +4,15 @@
 set -euo pipefail
 EXTRA=dev source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "==> installing Debian's chromium for the browser tests" >&2
+# Debian packages the tests use: chromium (browser tests) and postgresql (the PostgreSQL runs).
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "==> installing Debian's ${missing[*]} for the tests" >&2
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 echo "==> ruff" >&2

@@ -18,6 +18,17 @@ from bedrock_sessions_local.testing import configure_service, running_service
 UUID_RE = r"[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}"
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def service_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """The module's service, once on a SQLite file and once on PostgreSQL (any SQLAlchemy URL)."""
+    if request.param == "sqlite":
+        db = str(tmp_path_factory.mktemp("sessions") / "sessions.db")
+    else:
+        db = request.getfixturevalue("new_postgres_database")()
+    with running_service(db=db) as url:
+        yield url
+
+
 def error_of(call: Any, **kwargs: Any) -> tuple[str, int, str]:
     """Call and return (error code, HTTP status, message) of the ClientError it must raise."""
     with pytest.raises(ClientError) as info:
