@@ -27,6 +27,11 @@ from assistant.tools import SHOP_TOOLS, get_engine
 
 ALL_TOOLS = [*SHOP_TOOLS, checkout]
 
+
+class ModelUnavailable(Exception):
+    """The chat model could not answer; the turn stops at the last saved checkpoint."""
+
+
 INSTRUCTIONS = """You are the shopping assistant of an online shoe store.
 Help the shopper find shoes with the search tool, show details, and manage the cart with the cart
 tools. Use tool results only; never invent products, prices or stock. When the shopper refers to
@@ -58,7 +63,10 @@ def build_graph(
 
     def agent(state: ShopState, config: RunnableConfig) -> dict:
         messages = [system_message(state, config), *state.get("messages", [])]
-        reply = model_with_tools.invoke(messages, config)
+        try:
+            reply = model_with_tools.invoke(messages, config)
+        except Exception as error:  # credentials, throttling, network: the model's, not ours
+            raise ModelUnavailable(f"{type(error).__name__}: {error}") from error
         return {"messages": [_one_checkout_at_a_time(reply)]}
 
     tool_node = ToolNode(ALL_TOOLS, handle_tool_errors=_tool_error_message)

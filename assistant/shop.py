@@ -35,7 +35,7 @@ from assistant.catalog import (
 )
 from assistant.checkpointer import BedrockSessionCheckpointer
 from assistant.config import Settings, get_settings
-from assistant.graph import build_graph
+from assistant.graph import ModelUnavailable, build_graph
 from assistant.history import CheckpointView, edit_message_update, timeline
 from assistant.models.factory import build_chat_model, describe_model
 from assistant.turns import (
@@ -425,14 +425,14 @@ def _readable_errors(settings: Settings) -> Iterator[None]:
         yield
     except (TurnError, AlreadyDecided, ApprovalError):
         raise
+    except ModelUnavailable as error:
+        raise TurnError(
+            f"The model could not answer ({error}). "
+            "Your conversation is saved; try again in a moment."
+        ) from error
     except ClientError as error:
         code = error_code(error)
         message = error.response.get("Error", {}).get("Message", "")
-        if getattr(error, "operation_name", "").startswith(("Converse", "InvokeModel")):
-            raise TurnError(
-                f"The model could not answer ({code}: {message}). "
-                "Your conversation is saved; try again in a moment."
-            ) from error
         if code == "ConflictException" and ("ENDED" in message or "EXPIRED" in message):
             raise TurnError("This conversation has ended; start a new one.") from error
         if code == "ResourceNotFoundException":

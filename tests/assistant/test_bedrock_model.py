@@ -26,7 +26,7 @@ from assistant.config import Settings
 from assistant.graph import ALL_TOOLS
 from assistant.models.factory import build_chat_model, describe_model
 from assistant.models.offline import OfflineShopModel
-from assistant.shop import Shop
+from assistant.shop import Shop, TurnError
 
 MODEL_ID = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 REGION = "us-west-2"
@@ -400,5 +400,60 @@ def test_model_label_names_the_model_actually_answering(shop_settings: Settings)
     shop = Shop(settings=shop_settings, model=RecordedConverse().model())
     try:
         assert MODEL_ID in shop.model_label
+    finally:
+        shop.engine.dispose()
+
+
+def test_a_model_failure_is_a_readable_error_and_the_conversation_is_kept(
+    shop_settings: Settings, converse: RecordedConverse
+) -> None:
+    converse.tool_use("", ("tu-1", "search_products", {"query": "trail"}))
+    converse.text("Here are trail shoes.")
+    # Claude is throttled on the next turn (after botocore's own retries gave up).
+    converse.stubber.add_client_error(
+        "converse", "ThrottlingException", "Too many requests, please wait.", 429
+    )
+    shop = Shop(settings=shop_settings, model=converse.model())
+    try:
+        session_id = shop.new_conversation("alice")
+        shop.send("alice", session_id, "trail shoes")
+        kept = len(shop.messages(session_id))
+
+        with pytest.raises(TurnError) as failure:
+            shop.send("alice", session_id, "cheaper ones?")
+
+        assert str(failure.value).startswith("The model could not answer (")
+        assert "Too many requests" in str(failure.value)
+        assert "session store" not in str(failure.value)
+        messages = shop.messages(session_id)
+        assert len(messages) == kept + 1  # the new question is saved; nothing was lost
+        assert messages[-1].text == "cheaper ones?"
+    finally:
+        shop.engine.dispose()
+
+
+def test_missing_model_credentials_are_not_blamed_on_the_session_store(
+    shop_settings: Settings,
+) -> None:
+    # On a laptop with MODEL=bedrock and no AWS credentials, botocore raises before any call.
+    from botocore.exceptions import NoCredentialsError
+    from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
+
+    class NoCredentialsModel(FakeMessagesListChatModel):
+        def bind_tools(self, tools, **kwargs):
+            return self
+
+        def _generate(self, *args, **kwargs):
+            raise NoCredentialsError()
+
+    shop = Shop(settings=shop_settings, model=NoCredentialsModel(responses=[]))
+    try:
+        session_id = shop.new_conversation("alice")
+        with pytest.raises(TurnError) as failure:
+            shop.send("alice", session_id, "trail shoes")
+        assert "model could not answer" in str(failure.value)
+        assert "Unable to locate credentials" in str(failure.value)
+        assert "session store" not in str(failure.value)
+        assert [m.text for m in shop.messages(session_id)] == ["trail shoes"]
     finally:
         shop.engine.dispose()
