@@ -59,7 +59,7 @@ def decide_checkout(shop: Shop, approval_id: str, decision: dict) -> TurnResult:
         raise ApprovalError(f"No approval {approval_id!r}.")
     if approval.status != "pending":
         raise AlreadyDecided(approval)
-    snapshot = shop.graph.get_state(shop._config(approval.session_id))
+    snapshot = shop.graph.get_state(shop.config_for(approval.session_id))
     waiting = {pending.id for pending in snapshot.interrupts}
     if approval.interrupt_id not in waiting:
         latest = get_approval(shop.engine, approval_id)

@@ -177,7 +177,7 @@ class Shop:
         yield from self._run(session_id, graph_input)
 
     def _run(self, session_id: str, graph_input: Any, config: dict | None = None):
-        config = config or self._config(session_id)
+        config = config or self.config_for(session_id)
         tools: list[str] = []
         with _readable_errors(self.settings):
             chunks = self.graph.stream(
@@ -237,12 +237,12 @@ class Shop:
     def state_at(self, session_id: str, checkpoint_id: str):
         """The graph state snapshot at one checkpoint."""
         with _readable_errors(self.settings):
-            return self.graph.get_state(self._config(session_id, checkpoint_id))
+            return self.graph.get_state(self.config_for(session_id, checkpoint_id))
 
     def replay(self, username: str, session_id: str, checkpoint_id: str) -> TurnResult:
         """Re-run the steps after a checkpoint; the result starts a new branch."""
         self._writable(username, session_id)
-        config = self._config(session_id, checkpoint_id)
+        config = self.config_for(session_id, checkpoint_id)
         return self._final(self._run(session_id, None, config))
 
     def fork(
@@ -306,7 +306,7 @@ class Shop:
         with _readable_errors(self.settings):
             self.checkpointer.copy_thread(session_id, target)
             if checkpoint_id is not None:
-                copied = self._config(target, checkpoint_id)
+                copied = self.config_for(target, checkpoint_id)
                 self.graph.update_state(copied, None, as_node="__copy__")
         sessions.touch(self.engine, target, title=f"{source.title} (copy)")
         return target
@@ -361,9 +361,10 @@ class Shop:
     # --- plumbing ------------------------------------------------------------------------
     def _snapshot(self, session_id: str):
         with _readable_errors(self.settings):
-            return self.graph.get_state(self._config(session_id))
+            return self.graph.get_state(self.config_for(session_id))
 
-    def _config(self, session_id: str, checkpoint_id: str | None = None) -> dict:
+    def config_for(self, session_id: str, checkpoint_id: str | None = None) -> dict:
+        """The LangGraph config of a session (at one checkpoint when given), with the catalog."""
         configurable: dict = {"thread_id": session_id, "engine": self.engine}
         if checkpoint_id:
             configurable["checkpoint_id"] = checkpoint_id
