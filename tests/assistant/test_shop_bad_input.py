@@ -163,7 +163,7 @@ def test_a_resume_value_that_is_not_an_operator_decision_is_not_an_approval(
 ) -> None:
     shop.send("alice", searched, "add the first one in size 9")
     shop.send("alice", searched, "checkout")
-    [paused] = shop.graph.get_state(shop._config(searched)).interrupts
+    [paused] = shop.graph.get_state(shop.config_for(searched)).interrupts
 
     # No operator named: whatever resumes the graph, the checkout tool treats it as no approval.
     result = shop.resume(searched, paused.id, {"action": "approve"})
