@@ -135,11 +135,10 @@ def _structure(
     return checked
 
 
-def _string(shape: Shape, value: Any, path: str, errors: _Errors, sensitive: bool) -> Any:
-    if not isinstance(value, str):
-        errors.add(value, path, "Member must be a string", sensitive)
-        return value
-    meta = shape.metadata
+def _check_length(
+    meta: dict, value: str | list, path: str, errors: _Errors, sensitive: bool
+) -> None:
+    """The model's `min`/`max` length of a string or a list, worded as AWS words it."""
     if "min" in meta and len(value) < meta["min"]:
         errors.add(
             value,
@@ -151,6 +150,14 @@ def _string(shape: Shape, value: Any, path: str, errors: _Errors, sensitive: boo
         errors.add(
             value, path, f"Member must have length less than or equal to {meta['max']}", sensitive
         )
+
+
+def _string(shape: Shape, value: Any, path: str, errors: _Errors, sensitive: bool) -> Any:
+    if not isinstance(value, str):
+        errors.add(value, path, "Member must be a string", sensitive)
+        return value
+    meta = shape.metadata
+    _check_length(meta, value, path, errors, sensitive)
     if "pattern" in meta and _compiled(meta["pattern"]).fullmatch(value) is None:
         errors.add(
             value,
@@ -204,17 +211,7 @@ def _list(shape: Shape, value: Any, path: str, errors: _Errors, sensitive: bool)
         errors.add(value, path, "Member must be a list (a JSON array)", sensitive)
         return value
     meta = shape.metadata
-    if "min" in meta and len(value) < meta["min"]:
-        errors.add(
-            value,
-            path,
-            f"Member must have length greater than or equal to {meta['min']}",
-            sensitive,
-        )
-    if "max" in meta and len(value) > meta["max"]:
-        errors.add(
-            value, path, f"Member must have length less than or equal to {meta['max']}", sensitive
-        )
+    _check_length(meta, value, path, errors, sensitive)
     checked = []
     for index, item in enumerate(value):
         if item is None:
