@@ -66,7 +66,7 @@ from bedrock_sessions_local.exceptions import (
     ResourceNotFoundException,
     ServiceQuotaExceededException,
 )
-from bedrock_sessions_local.pagination import MAX_SEQ, decode_token, encode_token
+from bedrock_sessions_local.pagination import MAX_SEQ, decode_token, keyset_page
 
 ACTIVE, EXPIRED, ENDED = "ACTIVE", "EXPIRED", "ENDED"
 
@@ -689,21 +689,20 @@ class SessionBackend:
         before = decode_token(next_token, "ListSessions", "*") if next_token else _FIRST_PAGE
         with self._transaction() as conn:
             rows = conn.execute(_LIST_SESSIONS, {"before": before, "limit": limit + 1}).all()
-        result: dict[str, Any] = {
-            "sessionSummaries": [
-                {
-                    "createdAt": datetime_from_us(r.created_at_us),
-                    "lastUpdatedAt": datetime_from_us(r.last_updated_at_us),
-                    "sessionArn": self.session_arn(r.session_id),
-                    "sessionId": r.session_id,
-                    "sessionStatus": self._status(r.status, r.last_updated_at_us),
-                }
-                for r in rows[:limit]
-            ]
-        }
-        if len(rows) > limit:
-            result["nextToken"] = encode_token("ListSessions", "*", rows[limit - 1].seq)
-        return result
+        return keyset_page(
+            "ListSessions",
+            "*",
+            "sessionSummaries",
+            rows,
+            limit,
+            lambda r: {
+                "createdAt": datetime_from_us(r.created_at_us),
+                "lastUpdatedAt": datetime_from_us(r.last_updated_at_us),
+                "sessionArn": self.session_arn(r.session_id),
+                "sessionId": r.session_id,
+                "sessionStatus": self._status(r.status, r.last_updated_at_us),
+            },
+        )
 
     # -------------------------------------------------------------------------- invocations
 
@@ -779,19 +778,18 @@ class SessionBackend:
             rows = conn.execute(
                 _LIST_INVOCATIONS, {"s": session.seq, "before": before, "limit": limit + 1}
             ).all()
-        result: dict[str, Any] = {
-            "invocationSummaries": [
-                {
-                    "createdAt": datetime_from_us(r.created_at_us),
-                    "invocationId": r.invocation_id,
-                    "sessionId": session.session_id,
-                }
-                for r in rows[:limit]
-            ]
-        }
-        if len(rows) > limit:
-            result["nextToken"] = encode_token("ListInvocations", scope, rows[limit - 1].seq)
-        return result
+        return keyset_page(
+            "ListInvocations",
+            scope,
+            "invocationSummaries",
+            rows,
+            limit,
+            lambda r: {
+                "createdAt": datetime_from_us(r.created_at_us),
+                "invocationId": r.invocation_id,
+                "sessionId": session.session_id,
+            },
+        )
 
     # -------------------------------------------------------------------------------- steps
 
@@ -960,20 +958,19 @@ class SessionBackend:
                 else _FIRST_PAGE
             )
             rows = conn.execute(statement, params).all()
-        result: dict[str, Any] = {
-            "invocationStepSummaries": [
-                {
-                    "invocationId": r.invocation_id,
-                    "invocationStepId": r.step_id,
-                    "invocationStepTime": datetime_from_us(r.step_time_us),
-                    "sessionId": session.session_id,
-                }
-                for r in rows[:limit]
-            ]
-        }
-        if len(rows) > limit:
-            result["nextToken"] = encode_token("ListInvocationSteps", scope, rows[limit - 1].seq)
-        return result
+        return keyset_page(
+            "ListInvocationSteps",
+            scope,
+            "invocationStepSummaries",
+            rows,
+            limit,
+            lambda r: {
+                "invocationId": r.invocation_id,
+                "invocationStepId": r.step_id,
+                "invocationStepTime": datetime_from_us(r.step_time_us),
+                "sessionId": session.session_id,
+            },
+        )
 
     def _list_invocation_steps_fast(
         self,
@@ -1018,20 +1015,21 @@ class SessionBackend:
             )
             cursor.execute(statement.sql, statement.parameters(values))
             rows = cursor.fetchall()
-        result: dict[str, Any] = {
-            "invocationStepSummaries": [
-                {
-                    "invocationId": invocation_id,
-                    "invocationStepId": step_id,
-                    "invocationStepTime": datetime_from_us(step_time_us),
-                    "sessionId": session_id,
-                }
-                for _seq, invocation_id, step_id, step_time_us in rows[:limit]
-            ]
-        }
-        if len(rows) > limit:
-            result["nextToken"] = encode_token("ListInvocationSteps", scope, rows[limit - 1][0])
-        return result
+        # Raw DB-API rows: (seq, invocation_id, step_id, step_time_us).
+        return keyset_page(
+            "ListInvocationSteps",
+            scope,
+            "invocationStepSummaries",
+            rows,
+            limit,
+            lambda r: {
+                "invocationId": r[1],
+                "invocationStepId": r[2],
+                "invocationStepTime": datetime_from_us(r[3]),
+                "sessionId": session_id,
+            },
+            seq_of=lambda r: r[0],
+        )
 
     # --------------------------------------------------------------------------------- tags
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from bedrock_sessions_local.exceptions import ValidationException
 
@@ -47,3 +49,23 @@ def decode_token(token: str, operation: str, scope: str) -> int:
             "(a different operation, session or invocation)."
         )
     return seq
+
+
+def keyset_page(
+    operation: str,
+    scope: str,
+    key: str,
+    rows: Sequence[Any],
+    limit: int,
+    summarize: Callable[[Any], dict[str, Any]],
+    seq_of: Callable[[Any], int] = lambda row: row.seq,
+) -> dict[str, Any]:
+    """One page of a newest-first list, from a query that fetched up to ``limit + 1`` rows.
+
+    The answer holds the summaries of the first ``limit`` rows under ``key`` and, when the extra
+    row shows there is more, a nextToken resuming after the last summary.
+    """
+    page: dict[str, Any] = {key: [summarize(row) for row in rows[:limit]]}
+    if len(rows) > limit:
+        page["nextToken"] = encode_token(operation, scope, seq_of(rows[limit - 1]))
+    return page
