@@ -36,23 +36,21 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
+import boto3
+from botocore.config import Config
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
+from langchain_core.tools import tool
+from langgraph.graph import START, StateGraph
+from langgraph.graph.message import add_messages
+from langgraph.prebuilt import ToolNode, tools_condition
+from langgraph_checkpoint_aws.checkpoint.bedrock_sessions.saver import BedrockSessionSaver
+from tqdm import tqdm
+
+from bedrock_sessions_local.testing import configure_service
+from langgraph_checkpoint_bedrock_sessions import ApiCallCounter, BedrockSessionCheckpointer
+
+#: the repository root, where the service subprocess runs
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_ROOT))
-
-import boto3  # noqa: E402
-from botocore.config import Config  # noqa: E402
-from langchain_core.messages import AIMessage, AnyMessage, HumanMessage  # noqa: E402
-from langchain_core.tools import tool  # noqa: E402
-from langgraph.graph import START, StateGraph  # noqa: E402
-from langgraph.graph.message import add_messages  # noqa: E402
-from langgraph.prebuilt import ToolNode, tools_condition  # noqa: E402
-from langgraph_checkpoint_aws.checkpoint.bedrock_sessions.saver import (  # noqa: E402
-    BedrockSessionSaver,
-)
-from tqdm import tqdm  # noqa: E402
-
-from assistant.checkpointer import ApiCallCounter, BedrockSessionCheckpointer  # noqa: E402
-from bedrock_sessions_local.testing import configure_service  # noqa: E402
 
 CHECKPOINTS_PER_TURN = 5  # input, agent, tools, agent, plus the turn's first loop checkpoint
 

@@ -55,10 +55,9 @@ import orjson
 from botocore.config import Config
 from tqdm import tqdm
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT))
+from bedrock_sessions_local.models import SessionBackend
 
-from bedrock_sessions_local.models import SessionBackend  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 REGION = "us-east-1"
 

@@ -11,10 +11,13 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 STAMP=".venv/.installed${EXTRA:+-$EXTRA}"
-if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
+if [ ! -f "$STAMP" ] || [ -n "$(find pyproject.toml libs -maxdepth 2 -name pyproject.toml -newer "$STAMP")" ]; then
   echo "==> installing the project${EXTRA:+ with [$EXTRA]} into .venv" >&2
   .venv/bin/python -m pip install -q --upgrade pip >&2
-  .venv/bin/python -m pip install -q -e ".${EXTRA:+[$EXTRA]}" >&2
+  # The libraries in libs/ first (editable), so the project's dependencies on them resolve here.
+  .venv/bin/python -m pip install -q \
+    -e libs/bedrock-sessions-local -e libs/langgraph-checkpoint-bedrock-sessions \
+    -e ".${EXTRA:+[$EXTRA]}" >&2
   touch "$STAMP"
 fi
 export PATH="$ROOT/.venv/bin:$PATH"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant.shop import Shop
+from assistant.application import Shop
 
 
 @st.cache_resource(show_spinner="Opening the shop…")

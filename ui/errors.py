@@ -15,7 +15,7 @@ from typing import ParamSpec, TypeVar
 
 import streamlit as st
 
-from assistant.shop import AlreadyDecided, ApprovalError, TurnError
+from assistant.application import AlreadyDecided, ApprovalError, TurnError
 
 log = logging.getLogger("ui")
 

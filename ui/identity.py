@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant.catalog.models import User
-from assistant.shop import Shop
+from assistant.application import Shop
+from assistant.application import UserView as User
 from ui.errors import attempt
 
 USER_PARAM = "user"

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from assistant.cli.errors import CliError
-from assistant.config import PROJECT_ROOT
+from assistant.settings import PROJECT_ROOT
 
 BENCHMARKS = {
     "service": "bench_session_service.py",

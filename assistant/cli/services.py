@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 
 from assistant.cli.errors import CliError
-from assistant.config import PROJECT_ROOT, get_settings
+from assistant.settings import PROJECT_ROOT, get_settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -17,7 +17,7 @@ from assistant.cli.errors import CliError
 
 @lru_cache(maxsize=1)
 def _shop():
-    from assistant.shop import Shop
+    from assistant.application.shop import Shop
 
     return Shop()
 
@@ -88,7 +88,7 @@ def _guard(function):
     """Turn application errors into one line on stderr and exit status 1."""
 
     def wrapper(args):
-        from assistant.shop import AlreadyDecided, ApprovalError, TurnError
+        from assistant.application import AlreadyDecided, ApprovalError, TurnError
 
         try:
             return function(args)
@@ -101,15 +101,14 @@ def _guard(function):
 def _format_turn(result) -> str:
     lines = [f"assistant> {result.reply}"]
     if result.cart:
-        total = sum(line["quantity"] * line["unit_price"] for line in result.cart)
-        lines.append(f"cart ({len(result.cart)} lines, ${total:.2f}):")
+        lines.append(f"cart ({len(result.cart)} lines, ${result.cart_total:.2f}):")
         lines += [
             f"  - {line['name']} size {line['size']:g} × {line['quantity']} "
             f"@ ${line['unit_price']:.2f}"
             for line in result.cart
         ]
     if result.pending_approval:
-        lines.append(f"waiting for store approval: {result.pending_approval['id']}")
+        lines.append(f"waiting for store approval: {result.pending_approval.id}")
     return "\n".join(lines)
 
 
@@ -131,7 +130,7 @@ def _chat(args: argparse.Namespace) -> int:
         except EOFError:
             print()
             return 0
-        from assistant.shop import TurnError
+        from assistant.application import TurnError
 
         try:
             print(_format_turn(shop.send(args.user, session_id, message)))
@@ -171,7 +170,7 @@ def _sessions_show(args: argparse.Namespace) -> int:
         "status": conversation.status,
         "messages": [{"type": m.type, "text": m.text} for m in messages],
         "cart": current.cart,
-        "pending_approval": current.pending_approval,
+        "pending_approval": current.to_json()["pending_approval"],
     }
     text = (
         "\n".join(f"{m['type']:>6}> {m['text']}" for m in data["messages"] if m["text"])
@@ -211,7 +210,7 @@ def _sessions_cleanup(args: argparse.Namespace) -> int:
 
 @_guard
 def _approvals_list(args: argparse.Namespace) -> int:
-    rows = _shop().approvals(None if args.all else "pending")
+    rows = [row.to_json() for row in _shop().approvals(None if args.all else "pending")]
     text = "\n".join(
         f"{r['id']}  {r['status']:<9} {r['user']:<8} ${r['total']:.2f}  "
         + ", ".join(f"{i['name']} {i['size']:g}×{i['quantity']}" for i in r["items"])

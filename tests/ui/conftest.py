@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import get_settings
+from assistant.settings import get_settings
 from bedrock_sessions_local.testing import running_service
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

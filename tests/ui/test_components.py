@@ -1,14 +1,10 @@
-"""The small pure pieces of the pages: sizes, ratings, turns, decision keys, error messages."""
+"""The small pure pieces of the pages: sizes, ratings, decision keys, error messages."""
 
 from __future__ import annotations
 
-import json
 from types import SimpleNamespace
 
-from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
-
-from assistant.shop import AlreadyDecided, TurnError
-from ui.components.chat import split_turns
+from assistant.application import AlreadyDecided, TurnError
 from ui.components.decisions import line_key
 from ui.components.products import sizes_text, stars
 from ui.errors import readable
@@ -26,23 +22,8 @@ def test_rating_is_shown_as_five_stars_and_the_number() -> None:
     assert stars(0) == "☆☆☆☆☆ 0.0"
 
 
-def test_turns_start_at_each_shopper_message_and_keep_their_products() -> None:
-    search = AIMessage("", tool_calls=[{"name": "search_products", "args": {}, "id": "c1"}])
-    results = ToolMessage(
-        json.dumps({"results": [{"product_id": "TRL-003", "name": "Scree Ultra 5"}]}),
-        tool_call_id="c1",
-        name="search_products",
-    )
-    turns = split_turns(
-        [HumanMessage("trail shoes"), search, results, AIMessage("Found one."), HumanMessage("hi")]
-    )
-    assert [turn.question.text for turn in turns] == ["trail shoes", "hi"]
-    assert [p["product_id"] for p in turns[0].products] == ["TRL-003"]
-    assert turns[1].products == [] and turns[1].answers == []
-
-
 def test_decision_line_keys_match_the_checkout_tool() -> None:
-    from assistant.checkout import line_key as checkout_line_key
+    from assistant.agent.checkout import line_key as checkout_line_key
 
     line = {"product_id": "TRL-003", "size": 8.5, "quantity": 1, "name": "x", "unit_price": 1.0}
     assert line_key(line) == checkout_line_key(line) == "TRL-003|8.5"

@@ -10,8 +10,9 @@ from __future__ import annotations
 import socket
 
 import pytest
-from conftest import APP, PROJECT_ROOT
 from streamlit.testing.v1 import AppTest
+
+from conftest import APP, PROJECT_ROOT
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -65,7 +66,7 @@ def pending_checkout(shop, user: str = "alice") -> tuple[str, str]:
     session_id = conversation_with_cart(shop, user)
     result = shop.send(user, session_id, "checkout")
     assert result.pending_approval is not None
-    return session_id, result.pending_approval["id"]
+    return session_id, result.pending_approval.id
 
 
 # --- Shop page -------------------------------------------------------------------------------
@@ -219,14 +220,14 @@ def test_operator_approves_a_pending_checkout_and_the_order_is_listed(shop) -> N
     assert f"Checkout {approval_id} approved" in texts(app.success)
     assert approval_id not in texts(app.markdown)  # left the queue
     assert shop.pending_approval(session_id) is None
-    order_id = next(a["order_id"] for a in shop.approvals(None) if a["id"] == approval_id)
+    order_id = next(a.order_id for a in shop.approvals(None) if a.id == approval_id)
     orders = next(table.value for table in app.dataframe if "Order" in table.value.columns)
     assert order_id in orders["Order"].tolist()
 
 
 def test_operator_edits_quantity_and_discount(shop) -> None:
     session_id, approval_id = pending_checkout(shop)
-    line = shop.approvals("pending")[0]["items"][0]
+    line = shop.approvals("pending")[0].items[0]
     app = open_app("olga")
     app.number_input(key=f"qty-{approval_id}-{line['product_id']}|{line['size']:g}").set_value(2)
     app.slider(key=f"discount-{approval_id}").set_value(10)
@@ -243,7 +244,7 @@ def test_rejecting_without_a_reason_is_refused_clearly(shop) -> None:
     app = open_app("olga")
     app.button(key=f"FormSubmitter:decision-form-{approval_id}-Reject").click().run()
     assert "reason" in texts(app.error)
-    assert any(a["id"] == approval_id for a in shop.approvals("pending"))
+    assert any(a.id == approval_id for a in shop.approvals("pending"))
 
 
 def test_deciding_twice_is_refused_with_a_clear_message(shop) -> None:
@@ -409,7 +410,7 @@ def test_shoppers_audit_only_their_own_sessions_and_operators_all(shop) -> None:
 def test_unreachable_session_service_shows_a_readable_error_not_a_traceback(
     shop, tmp_path, monkeypatch
 ) -> None:
-    from assistant.config import get_settings
+    from assistant.settings import get_settings
     from ui.backend import get_shop
 
     with socket.socket() as probe:  # a port nothing listens on

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import streamlit as st
 
-from assistant.shop import Shop
+from assistant.application import Shop
 from ui.errors import readable
 
 POLL_SECONDS = 2.0
@@ -55,9 +55,9 @@ def waiting_for_store(shop: Shop, session_id: str) -> None:
     with st.container(border=True, key="approval-waiting"):
         st.markdown(
             f":material/hourglass_top: **Waiting for store approval** · "
-            f"total **${float(pending.get('total') or pending.get('subtotal') or 0):,.2f}**"
+            f"total **${float(pending.total or pending.subtotal or 0):,.2f}**"
         )
         st.caption(
-            f"Checkout `{pending['id']}` is in the store's queue. This page updates by itself "
+            f"Checkout `{pending.id}` is in the store's queue. This page updates by itself "
             f"when an operator decides (checked {datetime.now():%H:%M:%S})."
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant.shop import Shop
+from assistant.application import Shop
 
 
 def page_header(title: str, shop: Shop, *, caption: str | None = None) -> None:

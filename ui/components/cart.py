@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant.state import cart_total
+from assistant.application import ApprovalView, cart_total
 
 
-def cart_panel(cart: list[dict], *, pending_approval: dict | None = None) -> None:
+def cart_panel(cart: list[dict], *, pending_approval: ApprovalView | None = None) -> None:
     """The cart with its total; says so when the cart is waiting for the store's approval."""
     with st.container(border=True, key="cart-panel"):
         count = sum(int(line.get("quantity", 0)) for line in cart)

@@ -1,21 +1,16 @@
 """The conversation on screen: past turns read back from the session, the new turn streamed.
 
-Past turns are rendered from `Shop.messages(session_id)`, the state of the session's current
-branch, so what the shopper sees is always what the checkpoints hold (after a reload, a replay or
-a fork alike). Tool calls show as one compact line each; tool results are not shown, except the
-checkout's outcome, which is what the shopper waits for.
+Past turns are rendered from `Shop.chat(session_id)`, the state of the session's current branch
+as `ChatTurn` views, so what the shopper sees is always what the checkpoints hold (after a reload,
+a replay or a fork alike). Tool calls show as one compact line each; of tool results only the
+checkout's outcome is shown, which is what the shopper waits for.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
-
 import streamlit as st
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
-from assistant.shop import Shop
-from assistant.turns import TurnResult, describe_tool_call, last_products
+from assistant.application import ChatTurn, CheckoutOutcome, Shop, TurnResult
 from ui.components.products import product_cards
 from ui.errors import readable
 
@@ -23,89 +18,54 @@ SHOPPER_AVATAR = ":material/person:"
 ASSISTANT_AVATAR = ":material/storefront:"
 
 
-@dataclass
-class Turn:
-    """One shopper message and everything the assistant did about it."""
-
-    question: HumanMessage | None
-    answers: list[BaseMessage] = field(default_factory=list)
-
-    @property
-    def products(self) -> list[dict]:
-        """Products the turn's last search (or detail lookup) returned."""
-        return last_products([m for m in (self.question, *self.answers) if m is not None])
-
-
-def split_turns(messages: list[BaseMessage]) -> list[Turn]:
-    """Group the messages into turns, each starting at a shopper message."""
-    turns: list[Turn] = []
-    for message in messages:
-        if isinstance(message, HumanMessage):
-            turns.append(Turn(message))
-        elif turns:
-            turns[-1].answers.append(message)
-        else:
-            turns.append(Turn(None, [message]))
-    return turns
-
-
-def conversation(messages: list[BaseMessage]) -> None:
+def conversation(turns: list[ChatTurn]) -> None:
     """Every turn of the conversation; cards for the most recent products shown."""
-    turns = split_turns(messages)
     with_products = [index for index, turn in enumerate(turns) if turn.products]
     latest_products = with_products[-1] if with_products else None
     for index, turn in enumerate(turns):
-        if turn.question is not None:
+        if turn.shopper is not None:
             with st.chat_message("user", avatar=SHOPPER_AVATAR):
-                st.markdown(turn.question.text)
-        if not turn.answers:
+                st.markdown(turn.shopper)
+        if not turn.replies and not turn.products:
             continue
         with st.chat_message("assistant", avatar=ASSISTANT_AVATAR):
             answer(turn, show_products=index == latest_products, key=f"turn-{index}")
 
 
-def answer(turn: Turn, *, show_products: bool, key: str) -> None:
+def answer(turn: ChatTurn, *, show_products: bool, key: str) -> None:
     """The assistant's side of one turn: tool lines, checkout outcome, reply, product cards."""
-    for message in turn.answers:
-        if isinstance(message, AIMessage):
-            for call in message.tool_calls or []:
-                st.caption(f":material/build: `{describe_tool_call(call)}`")
-            if message.text:
-                st.markdown(message.text)
-        elif isinstance(message, ToolMessage) and message.name == "checkout":
-            checkout_outcome(message)
-    products = turn.products
-    if products and show_products:
-        product_cards(products, key=key)
-    elif products:
-        with st.expander(f"{len(products)} products shown", icon=":material/steps:"):
-            product_cards(products, key=key)
+    for reply in turn.replies:
+        for call in reply.tool_calls:
+            st.caption(f":material/build: `{call}`")
+        if reply.text:
+            st.markdown(reply.text)
+        if reply.checkout is not None:
+            checkout_outcome(reply.checkout)
+    if turn.products and show_products:
+        product_cards(turn.products, key=key)
+    elif turn.products:
+        with st.expander(f"{len(turn.products)} products shown", icon=":material/steps:"):
+            product_cards(turn.products, key=key)
 
 
-def checkout_outcome(message: ToolMessage) -> None:
+def checkout_outcome(outcome: CheckoutOutcome) -> None:
     """The store's decision on a checkout, as the shopper reads it."""
-    try:
-        body = json.loads(message.content)
-    except (TypeError, ValueError):
-        return
-    status = body.get("status")
-    with st.container(key=f"checkout-outcome-{status or 'none'}"):
-        if status in ("approved", "edited"):
-            discount = body.get("discount_pct") or 0
-            note = f" with a {discount:g}% discount" if discount else ""
-            edited = " (edited by the store)" if status == "edited" else ""
+    with st.container(key=f"checkout-outcome-{outcome.status or 'none'}"):
+        if outcome.status in ("approved", "edited"):
+            note = f" with a {outcome.discount_pct:g}% discount" if outcome.discount_pct else ""
+            edited = " (edited by the store)" if outcome.status == "edited" else ""
             st.success(
-                f"Order **{body.get('order_id')}** approved{edited}{note}: "
-                f"total **${float(body.get('total', 0)):,.2f}**.",
+                f"Order **{outcome.order_id}** approved{edited}{note}: "
+                f"total **${float(outcome.total or 0):,.2f}**.",
                 icon=":material/check_circle:",
             )
-        elif status == "rejected":
+        elif outcome.status == "rejected":
             st.error(
-                f"The store declined the order: {body.get('reason') or 'no reason given'}.",
+                f"The store declined the order: {outcome.reason or 'no reason given'}.",
                 icon=":material/block:",
             )
-        elif body.get("error"):
-            st.warning(body["error"], icon=":material/warning:")
+        elif outcome.error:
+            st.warning(outcome.error, icon=":material/warning:")
 
 
 def stream_turn(

@@ -1,13 +1,10 @@
-"""Checkpoints on screen: the timeline table, a checkpoint's state, and its JSON form."""
+"""Checkpoints on screen: a checkpoint's label and the timeline table."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import streamlit as st
-from langchain_core.messages import BaseMessage, HumanMessage
 
-from assistant.history import CheckpointView
+from assistant.application import CheckpointView
 
 
 def label(view: CheckpointView) -> str:
@@ -51,37 +48,3 @@ def timeline_table(views: list[CheckpointView], selected: str | None) -> None:
             "Last message": st.column_config.TextColumn(width="large"),
         },
     )
-
-
-def last_shopper_message(values: dict) -> str:
-    """The latest shopper message in a checkpoint's state ("" when there is none)."""
-    for message in reversed(values.get("messages", [])):
-        if isinstance(message, HumanMessage):
-            return message.text
-    return ""
-
-
-def state_json(snapshot: Any) -> dict:
-    """A state snapshot as plain JSON: values (messages dumped), next, metadata, config."""
-    return {
-        "values": _plain(snapshot.values or {}),
-        "next": list(snapshot.next or ()),
-        "metadata": _plain(snapshot.metadata or {}),
-        "config": _plain(snapshot.config or {}),
-        "parent_config": _plain(snapshot.parent_config or {}),
-        "created_at": snapshot.created_at,
-        "interrupts": [_plain({"id": i.id, "value": i.value}) for i in snapshot.interrupts],
-    }
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, BaseMessage):
-        return {"type": value.type, **_plain(value.model_dump(exclude_none=True))}
-    if isinstance(value, dict):
-        # The catalog engine rides in the config so tools can reach the database: not data.
-        return {str(k): _plain(v) for k, v in value.items() if k != "engine"}
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    return repr(value)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant.catalog.models import User
-from assistant.sessions import Conversation
-from assistant.shop import Shop
+from assistant.application import ConversationView as Conversation
+from assistant.application import Shop
+from assistant.application import UserView as User
 from ui.errors import attempt, readable
 from ui.notices import notify_after_rerun
 

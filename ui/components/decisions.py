@@ -9,17 +9,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant.shop import Shop
+from assistant.application import ApprovalView, Shop, line_key
 from ui.components.approval import order_lines_table
 from ui.errors import readable
 
 QUEUE_REFRESH_SECONDS = 3.0
 _LAST_OUTCOME = "operator.last_outcome"
-
-
-def line_key(line: dict) -> str:
-    """The key of a cart line in a decision's `quantities` ("product_id|size")."""
-    return f"{line['product_id']}|{float(line['size']):g}"
 
 
 def decide(shop: Shop, approval_id: str, decision: dict) -> None:
@@ -72,17 +67,17 @@ def approval_queue(shop: Shop, operator: str) -> None:
         approval_card(shop, operator, approval)
 
 
-def approval_card(shop: Shop, operator: str, approval: dict) -> None:
+def approval_card(shop: Shop, operator: str, approval: ApprovalView) -> None:
     """One pending checkout: who, what, totals; approve, edit or reject."""
-    approval_id = approval["id"]
+    approval_id = approval.id
     with st.container(border=True, key=f"approval-{approval_id}"):
         head, total = st.columns([3, 1])
         head.markdown(
-            f"**{approval['user']}** · tenant `{approval['tenant']}` · checkout `{approval_id}`  \n"
-            f"session `{approval['session_id']}` · {approval['created_at'][:19]}"
+            f"**{approval.user}** · tenant `{approval.tenant}` · checkout `{approval_id}`  \n"
+            f"session `{approval.session_id}` · {approval.created_at[:19]}"
         )
-        total.metric("Total", f"${float(approval.get('total') or approval['subtotal']):,.2f}")
-        order_lines_table(approval["items"])
+        total.metric("Total", f"${float(approval.total or approval.subtotal):,.2f}")
+        order_lines_table(approval.items)
         st.button(
             "Approve",
             key=f"approve-{approval_id}",
@@ -95,7 +90,7 @@ def approval_card(shop: Shop, operator: str, approval: dict) -> None:
             st.expander("Edit or reject", icon=":material/edit:"),
             st.form(f"decision-form-{approval_id}", border=False),
         ):
-            for line in approval["items"]:
+            for line in approval.items:
                 st.number_input(
                     f"{line.get('name', line['product_id'])} · size {float(line['size']):g}",
                     min_value=0,
@@ -127,15 +122,15 @@ def approval_card(shop: Shop, operator: str, approval: dict) -> None:
             )
 
 
-def _decide_from_form(shop: Shop, approval: dict, operator: str, action: str) -> None:
-    approval_id = approval["id"]
+def _decide_from_form(shop: Shop, approval: ApprovalView, operator: str, action: str) -> None:
+    approval_id = approval.id
     reason = (st.session_state.get(f"reason-{approval_id}") or "").strip() or None
     decision: dict = {"action": action, "operator": operator, "reason": reason}
     if action == "edit":
         decision["discount_pct"] = st.session_state.get(f"discount-{approval_id}", 0)
         decision["quantities"] = {
             line_key(line): int(st.session_state.get(f"qty-{approval_id}-{line_key(line)}", 0))
-            for line in approval["items"]
+            for line in approval.items
         }
     decide(shop, approval_id, decision)
 
@@ -179,7 +174,7 @@ def orders_table(shop: Shop) -> None:
 def decided_table(shop: Shop) -> None:
     """Checkouts already decided: by whom, how, and why."""
     try:
-        decided = [a for a in shop.approvals(None) if a["status"] != "pending"]
+        decided = [a for a in shop.approvals(None) if a.status != "pending"]
     except Exception as error:
         st.warning(readable(error, "loading the decisions"))
         return
@@ -189,13 +184,13 @@ def decided_table(shop: Shop) -> None:
     st.dataframe(
         [
             {
-                "Checkout": a["id"],
-                "Shopper": a["user"],
-                "Status": a["status"],
-                "By": a["decided_by"],
-                "Reason": a["reason"],
-                "Total": a["total"],
-                "Order": a["order_id"],
+                "Checkout": a.id,
+                "Shopper": a.user,
+                "Status": a.status,
+                "By": a.decided_by,
+                "Reason": a.reason,
+                "Total": a.total,
+                "Order": a.order_id,
             }
             for a in decided
         ],

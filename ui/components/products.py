@@ -10,16 +10,14 @@ from pathlib import Path
 
 import streamlit as st
 
-from assistant.config import PROJECT_ROOT
+from assistant.application import product_image
 
-IMAGES = PROJECT_ROOT / "data" / "images"
 CARDS_PER_ROW = 2
 
 
 def picture(product_id: str) -> Path | None:
     """The product's picture file, or None when the catalog has none."""
-    path = IMAGES / f"{product_id}.png"
-    return path if path.is_file() else None
+    return product_image(product_id)
 
 
 def sizes_text(sizes: list[float]) -> str:

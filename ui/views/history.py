@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant.history import branch_count, branch_tree_dot
+from assistant.application import branch_count, branch_tree_dot
 from ui.backend import get_shop
 from ui.components.badges import page_header
 from ui.components.chat import conversation
-from ui.components.checkpoints import label, last_shopper_message, state_json, timeline_table
+from ui.components.checkpoints import label, timeline_table
 from ui.components.conversations import open_session_id, select_conversation
+from ui.components.fork_form import fork_form
 from ui.errors import attempt, shown_errors
 from ui.identity import current_user
 from ui.notices import notify_after_rerun, show_notices
@@ -58,23 +59,21 @@ with st.container(border=True, key="branch-tree"):
 timeline_table(views, selected)
 
 state_column, action_column = st.columns([1.4, 1], gap="large")
-snapshot = attempt(shop.state_at, session_id, selected, doing="reading the checkpoint")
-values = (snapshot.values or {}) if snapshot else {}
+state = attempt(shop.checkpoint, session_id, selected, doing="reading the checkpoint")
 
 with state_column:
     st.subheader(f"State at step {view.step}", anchor=False)
     messages_tab, cart_tab, raw_tab = st.tabs(["Messages", "Cart", "Raw"])
     with messages_tab, st.container(height=360, key="checkpoint-messages"):
-        conversation(values.get("messages", []))
+        conversation(state.turns if state else [])
     with cart_tab:
-        cart = values.get("cart") or []
-        if cart:
-            st.dataframe(cart, hide_index=True, width="stretch")
+        if state is not None and state.cart:
+            st.dataframe(state.cart, hide_index=True, width="stretch")
         else:
             st.caption("The cart was empty at this checkpoint.")
     with raw_tab:
-        if snapshot is not None:
-            st.json(state_json(snapshot), expanded=1)
+        if state is not None:
+            st.json(state.raw, expanded=1)
 
 with action_column:
     st.subheader("From this checkpoint", anchor=False)
@@ -101,46 +100,8 @@ with action_column:
             )
             st.rerun()
 
-    with st.form("fork-form", border=True):
-        st.markdown("**Fork from here** with an edited shopper message and/or cart")
-        original = last_shopper_message(values)
-        edited_message = st.text_area(
-            "Shopper's message", value=original, key=f"fork-message-{selected}", height=90
-        )
-        cart = values.get("cart") or []
-        edited_cart = (
-            st.data_editor(
-                [{**line} for line in cart],
-                key=f"fork-cart-{selected}",
-                hide_index=True,
-                width="stretch",
-                disabled=["product_id", "name", "size", "unit_price"],
-                column_config={
-                    "quantity": st.column_config.NumberColumn(min_value=0, max_value=10, step=1),
-                    "unit_price": st.column_config.NumberColumn(format="$%.2f"),
-                },
-            )
-            if cart
-            else []
-        )
-        if st.form_submit_button("Fork from here", icon=":material/call_split:", type="primary"):
-            message = edited_message.strip()
-            new_cart = [dict(line) for line in edited_cart if int(line["quantity"]) > 0]
-            changed_cart = new_cart != [dict(line) for line in cart]
-            with shown_errors("forking"), st.spinner("Forking a new branch…"):
-                shop.fork(
-                    user.username,
-                    session_id,
-                    selected,
-                    message=message if message != original else None,
-                    cart=new_cart if changed_cart else None,
-                )
-                notify_after_rerun(
-                    "success",
-                    f"Forked from step {view.step}: the chat now follows the new branch.",
-                    scope="history",
-                )
-                st.rerun()
+    if state is not None:
+        fork_form(shop, user.username, session_id, state)
 
     leaves = [v for v in views if not v.children and not v.on_current_branch]
     if leaves:

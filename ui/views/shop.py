@@ -27,7 +27,7 @@ page_header(
 )
 
 state = attempt(shop.current, session_id, doing="loading the conversation") if session_id else None
-messages = (attempt(shop.messages, session_id, doing="loading the messages") or []) if state else []
+turns = (attempt(shop.chat, session_id, doing="loading the messages") or []) if state else []
 pending = state.pending_approval if state else None
 
 if ended:
@@ -41,13 +41,13 @@ prompt = st.chat_input(placeholder, key="shop-chat-input", disabled=ended or pen
 chat_column, cart_column = st.columns([2.3, 1], gap="medium")
 with chat_column:
     with st.container(key="chat", height=560, autoscroll=True):
-        if not messages and not prompt:
+        if not turns and not prompt:
             st.info(
                 "Try: *running shoes for women under $120*, then *add the second one in size 8*, "
                 "then *checkout*. A store operator approves the order.",
                 icon=":material/waving_hand:",
             )
-        conversation(messages)
+        conversation(turns)
         if prompt:
             session_id = session_id or start_conversation(shop, user.username)
             if session_id:

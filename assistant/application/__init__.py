@@ -1,0 +1,59 @@
+"""The application: what the web pages and the CLI call, and the views they get back.
+
+    from assistant.application import Shop
+
+    shop = Shop()                                   # settings from the environment / .env
+    session_id = shop.new_conversation("alice")
+    result = shop.send("alice", session_id, "trail shoes in size 9")
+
+Modules: `shop` (the `Shop` facade), `conversations`, `turns`, `history` (replay, fork, copy,
+branch switching), `approvals` (the whole decision flow), `audit`, `views` (what is returned),
+`errors`, `context` (the parts the functions share), `clients` (the boto3 client).
+"""
+
+from assistant.agent.checkout import line_key
+from assistant.agent.state import cart_total
+from assistant.application.errors import AlreadyDecided, ApprovalError, TurnError
+from assistant.application.history import branch_count, branch_tree_dot
+from assistant.application.shop import Shop
+from assistant.application.turns import MAX_MESSAGE_CHARS
+from assistant.application.views import (
+    ApprovalView,
+    ChatMessage,
+    ChatTurn,
+    CheckoutOutcome,
+    CheckpointState,
+    CheckpointView,
+    ConversationView,
+    OrderLineView,
+    OrderView,
+    TurnEvent,
+    TurnResult,
+    UserView,
+)
+from assistant.shopdb import product_image_path as product_image
+
+__all__ = [
+    "MAX_MESSAGE_CHARS",
+    "AlreadyDecided",
+    "ApprovalError",
+    "ApprovalView",
+    "ChatMessage",
+    "ChatTurn",
+    "CheckoutOutcome",
+    "CheckpointState",
+    "CheckpointView",
+    "ConversationView",
+    "OrderLineView",
+    "OrderView",
+    "Shop",
+    "TurnError",
+    "TurnEvent",
+    "TurnResult",
+    "UserView",
+    "branch_count",
+    "branch_tree_dot",
+    "cart_total",
+    "line_key",
+    "product_image",
+]

@@ -1,0 +1,49 @@
+"""What every application function works with: the shop database, the session store, the graph.
+
+A `ShopContext` is built once per process by `assistant.application.shop.Shop` (Streamlit keeps
+the Shop in `st.cache_resource`) and passed to the functions of the application's modules, so
+none of them needs the `Shop` facade and no module imports another's caller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import StateSnapshot
+from sqlalchemy import Engine
+
+from assistant.application.errors import readable_errors
+from assistant.settings import Settings
+from langgraph_checkpoint_bedrock_sessions import BedrockSessionCheckpointer
+
+
+@dataclass(frozen=True)
+class ShopContext:
+    """The parts of one running shop (see module docstring)."""
+
+    settings: Settings
+    engine: Engine
+    client: Any  # boto3 bedrock-agent-runtime client
+    checkpointer: BedrockSessionCheckpointer
+    graph: CompiledStateGraph
+
+    def config_for(self, session_id: str, checkpoint_id: str | None = None) -> dict:
+        """The LangGraph config of a session (at one checkpoint when given), with the shop DB.
+
+        The engine travels in the config because the graph's tools read the catalog from it.
+        """
+        configurable: dict = {"thread_id": session_id, "engine": self.engine}
+        if checkpoint_id:
+            configurable["checkpoint_id"] = checkpoint_id
+        return {"configurable": configurable}
+
+    def with_engine(self, config: dict) -> dict:
+        """`config` (as `update_state` returns it) with this shop's engine added back."""
+        return {**config, "configurable": {**config.get("configurable", {}), "engine": self.engine}}
+
+    def snapshot(self, session_id: str, checkpoint_id: str | None = None) -> StateSnapshot:
+        """The graph state of a session, at its newest checkpoint or at `checkpoint_id`."""
+        with readable_errors(self.settings):
+            return self.graph.get_state(self.config_for(session_id, checkpoint_id))

@@ -1,0 +1,89 @@
+"""Conversations: one conversation is one Bedrock session, listed through the shop's registry.
+
+A session is created with tags (user, tenant, app), which is what IAM uses to keep tenants apart
+on AWS (see infra/), and with metadata (user, tenant, app). Bedrock's ListSessions cannot filter
+(it lists every session of the account), so the shop database keeps a registry of conversations
+(`assistant.shopdb.conversations`) to list a user's sessions in one query; Bedrock stays the
+source of truth for the session's status and content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+
+from assistant import shopdb
+from assistant.application.clients import error_code
+from assistant.application.context import ShopContext
+from assistant.application.errors import TurnError, readable_errors
+from assistant.application.views import ConversationView
+
+
+def create_conversation(ctx: ShopContext, *, user: str, tenant: str) -> ConversationView:
+    """Create a Bedrock session for `user` and record it."""
+    tags = {"user": user, "tenant": tenant, "app": ctx.settings.app_name}
+    request: dict = {"tags": tags, "sessionMetadata": dict(tags)}
+    if ctx.settings.kms_key_arn:
+        request["encryptionKeyArn"] = ctx.settings.kms_key_arn
+    created = ctx.client.create_session(**request)
+    row = shopdb.add_conversation(
+        ctx.engine, session_id=created["sessionId"], user=user, tenant=tenant
+    )
+    return ConversationView.of(row)
+
+
+def open_conversation(ctx: ShopContext, session_id: str, *, user: str) -> ConversationView:
+    """The conversation `user` may continue, with its status refreshed from Bedrock.
+
+    Raises TurnError when the id is unknown, belongs to someone else, or was deleted.
+    """
+    row = shopdb.get_conversation(ctx.engine, session_id)
+    if row is None or row.user != user:
+        # Someone else's session is reported exactly like a missing one: no existence leak.
+        raise TurnError(f"No conversation {session_id!r} for {user}.")
+    with readable_errors(ctx.settings):
+        try:
+            status = ctx.client.get_session(sessionIdentifier=session_id)["sessionStatus"]
+        except Exception as error:
+            if error_code(error) == "ResourceNotFoundException":
+                shopdb.set_conversation_status(ctx.engine, session_id, "DELETED")
+                raise TurnError(f"Conversation {session_id} no longer exists.") from error
+            raise
+    if status != row.status:
+        row = shopdb.set_conversation_status(ctx.engine, session_id, status) or row
+    return ConversationView.of(row)
+
+
+def list_conversations(ctx: ShopContext, user: str | None = None) -> list[ConversationView]:
+    """Conversations of `user` (all users when None), most recently active first."""
+    return [ConversationView.of(row) for row in shopdb.list_conversations(ctx.engine, user)]
+
+
+def end_conversation(ctx: ShopContext, session_id: str) -> None:
+    """End the Bedrock session: it stays readable but accepts no more turns."""
+    ctx.client.end_session(sessionIdentifier=session_id)
+    shopdb.set_conversation_status(ctx.engine, session_id, "ENDED")
+
+
+def delete_conversation(ctx: ShopContext, session_id: str) -> None:
+    """End (if needed) and delete the Bedrock session, and mark the conversation deleted."""
+    try:
+        ctx.client.end_session(sessionIdentifier=session_id)
+        ctx.client.delete_session(sessionIdentifier=session_id)
+    except Exception as error:
+        if error_code(error) != "ResourceNotFoundException":
+            raise
+    shopdb.set_conversation_status(ctx.engine, session_id, "DELETED")
+
+
+def cleanup(
+    ctx: ShopContext,
+    *,
+    older_than: timedelta,
+    progress: Callable[[Iterable], Iterable] = lambda items: items,
+) -> list[str]:
+    """End and delete every conversation idle for longer than `older_than`; return their ids."""
+    stale = shopdb.idle_conversations(ctx.engine, datetime.now(UTC) - older_than)
+    for session_id in progress(stale):
+        delete_conversation(ctx, session_id)
+    return stale

@@ -1,0 +1,159 @@
+"""One turn of a conversation: the shopper's message in, the assistant's reply and cart out.
+
+Bad input is answered with a clear message and loses nothing: the message is checked before
+anything is written, and the graph's checkpoints keep the conversation up to the last step that
+succeeded. A turn that ends on the checkout interrupt records the pending checkout in the
+approvals queue, where every process (the operator's web page, another terminal) sees it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from langchain_core.messages import HumanMessage
+from langgraph.types import Command, Interrupt
+
+from assistant import shopdb
+from assistant.agent.checkout import pending_checkout
+from assistant.application.context import ShopContext
+from assistant.application.conversations import open_conversation
+from assistant.application.errors import TurnError, readable_errors
+from assistant.application.views import (
+    ApprovalView,
+    TurnEvent,
+    TurnResult,
+    final_reply,
+    last_products,
+    stream_events,
+    turn_messages,
+)
+
+MAX_MESSAGE_CHARS = 4000
+
+
+def check_message(message: Any) -> str:
+    """The shopper's message as clean text, or TurnError saying what is wrong with it."""
+    if not isinstance(message, str):
+        raise TurnError("Messages must be text.")
+    text = message.strip()
+    if not text:
+        raise TurnError("Your message is empty. Try: 'running shoes under $120'.")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise TurnError(
+            f"Your message is too long ({len(text)} characters; the limit is "
+            f"{MAX_MESSAGE_CHARS}). Please shorten it."
+        )
+    return text
+
+
+def stream_turn(
+    ctx: ShopContext, username: str, session_id: str, message: Any
+) -> Iterator[TurnEvent]:
+    """Run one turn, yielding reply tokens and tool activity as they happen, then the result.
+
+    Raises TurnError (before anything is written) for bad input, an ended or foreign
+    conversation, or a checkout still waiting for the store.
+    """
+    text = check_message(message)
+    conversation = open_conversation(ctx, session_id, user=username)
+    if conversation.status != "ACTIVE":
+        raise TurnError("This conversation has ended; start a new one to keep shopping.")
+    pending = pending_approval(ctx, session_id)
+    if pending is not None:
+        raise TurnError(
+            f"Your order is waiting for store approval ({pending.id}); "
+            "you can keep chatting once the store has decided."
+        )
+    graph_input = {
+        "messages": [HumanMessage(text)],
+        "user": conversation.user,
+        "tenant": conversation.tenant,
+    }
+    shopdb.touch_conversation(ctx.engine, session_id, title=text)
+    yield from run(ctx, session_id, graph_input)
+
+
+def run(
+    ctx: ShopContext, session_id: str, graph_input: Any, config: dict | None = None
+) -> Iterator[TurnEvent]:
+    """Run the graph from `config` (the newest checkpoint by default) and stream the turn."""
+    config = ctx.with_engine(config) if config else ctx.config_for(session_id)
+    tools: list[str] = []
+    with readable_errors(ctx.settings):
+        chunks = ctx.graph.stream(
+            graph_input,
+            config,
+            stream_mode=["messages", "updates"],
+            durability=ctx.settings.durability,
+        )
+        for event in stream_events(chunks):
+            if event.kind == "tool":
+                tools.append(event.text)
+            yield event
+        result = current(ctx, session_id)
+    result.tool_activity = tools
+    yield TurnEvent("done", result=result)
+
+
+def final_result(events: Iterator[TurnEvent]) -> TurnResult:
+    """Run a streamed turn to its end and return its result."""
+    result = None
+    for event in events:
+        if event.kind == "done":
+            result = event.result
+    if result is None:  # a stream always ends with "done"; this guards a broken generator
+        raise TurnError("The turn ended without a result.")
+    return result
+
+
+def resume(ctx: ShopContext, session_id: str, interrupt_id: str, value: dict) -> TurnResult:
+    """Resume the paused checkout of a session with an operator's decision."""
+    return final_result(run(ctx, session_id, Command(resume={interrupt_id: value})))
+
+
+def current(ctx: ShopContext, session_id: str) -> TurnResult:
+    """The conversation as it stands: last reply, cart, products, pending approval."""
+    snapshot = ctx.snapshot(session_id)
+    values = snapshot.values or {}
+    messages = values.get("messages", [])
+    pending = None
+    reply = final_reply(messages)
+    if snapshot.interrupts:
+        pending = record_pending(ctx, session_id, snapshot.interrupts[0])
+        reply = (
+            f"Your order (${pending.total:.2f}) is waiting for store approval "
+            f"({pending.id}). I'll let you know as soon as the store decides."
+        )
+    return TurnResult(
+        session_id=session_id,
+        reply=reply,
+        cart=list(values.get("cart") or []),
+        pending_approval=pending,
+        products=last_products(turn_messages(messages)),
+    )
+
+
+def pending_approval(ctx: ShopContext, session_id: str) -> ApprovalView | None:
+    """The checkout of this session waiting for the store, if any."""
+    snapshot = ctx.snapshot(session_id)
+    if not snapshot.interrupts:
+        return None
+    return record_pending(ctx, session_id, snapshot.interrupts[0])
+
+
+def record_pending(ctx: ShopContext, session_id: str, interrupt: Interrupt) -> ApprovalView:
+    """The approval record of a checkout interrupt (created the first time it is seen)."""
+    summary = pending_checkout(interrupt.value)
+    approval = shopdb.create_pending(
+        ctx.engine, session_id=session_id, interrupt_id=interrupt.id, **summary
+    )
+    return ApprovalView.of(approval)
+
+
+def writable(ctx: ShopContext, username: str, session_id: str) -> None:
+    """Refuse (TurnError) to change a conversation that has ended or waits for the store."""
+    if open_conversation(ctx, session_id, user=username).status != "ACTIVE":
+        raise TurnError("This conversation has ended; its history is read-only.")
+    if pending_approval(ctx, session_id) is not None:
+        raise TurnError("A checkout is waiting for store approval; wait for the decision.")

@@ -1,0 +1,390 @@
+"""What the application hands to the UI and the CLI: small typed views, never ORM rows or
+LangChain messages.
+
+Pages render these as they are; scripts get them as JSON (`to_json`). Each view is built in one
+place (`of`, or a function here) from what the layers below return, so a page never parses a
+tool's JSON or walks a message list itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    ToolMessage,
+)
+
+from assistant.agent.checkout import CheckoutOutcome, checkout_outcome
+from assistant.agent.state import cart_total
+
+PRODUCT_TOOLS = ("search_products", "get_product_details")
+
+
+# --- people and conversations ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UserView:
+    """A shop user: a shopper with a profile, or a store operator."""
+
+    username: str
+    display_name: str
+    role: str
+    tenant: str
+    shoe_size: float | None = None
+    gender: str | None = None
+    preferred_category: str | None = None
+
+    @property
+    def is_operator(self) -> bool:
+        """True for store operators, who decide pending checkouts."""
+        return self.role == "operator"
+
+    @classmethod
+    def of(cls, row: Any) -> UserView:
+        """The view of a `shopdb.User` row."""
+        return cls(
+            username=row.username,
+            display_name=row.display_name,
+            role=row.role,
+            tenant=row.tenant,
+            shoe_size=row.shoe_size,
+            gender=row.gender,
+            preferred_category=row.preferred_category,
+        )
+
+
+@dataclass(frozen=True)
+class ConversationView:
+    """One conversation (one Bedrock session) as listed for its owner."""
+
+    session_id: str
+    user: str
+    tenant: str
+    title: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: Any) -> ConversationView:
+        """The view of a `shopdb.Conversation` row."""
+        return cls(
+            session_id=row.session_id,
+            user=row.user,
+            tenant=row.tenant,
+            title=row.title,
+            status=row.status,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+
+# --- approvals and orders ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApprovalView:
+    """A checkout in the store's approvals queue (waiting or decided)."""
+
+    id: str
+    session_id: str
+    user: str
+    tenant: str
+    items: list[dict]
+    subtotal: float
+    total: float
+    status: str
+    reason: str | None
+    order_id: str | None
+    decided_by: str | None
+    created_at: str
+
+    @classmethod
+    def of(cls, row: Any) -> ApprovalView:
+        """The view of a `shopdb.Approval` row."""
+        return cls(
+            id=row.id,
+            session_id=row.session_id,
+            user=row.user,
+            tenant=row.tenant,
+            items=[dict(item) for item in row.items],
+            subtotal=row.subtotal,
+            total=row.total,
+            status=row.status,
+            reason=row.reason,
+            order_id=row.order_id,
+            decided_by=row.decided_by,
+            created_at=str(row.created_at),
+        )
+
+    def to_json(self) -> dict:
+        """The stable JSON shape of `approvals list --json` and `chat --json`."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class OrderLineView:
+    """One product in one size on an order, priced when it was placed."""
+
+    product_id: str
+    name: str
+    size: float
+    quantity: int
+    unit_price: float
+    line_total: float
+
+
+@dataclass(frozen=True)
+class OrderView:
+    """A placed order with its lines."""
+
+    id: str
+    user: str
+    tenant: str
+    session_id: str
+    status: str
+    subtotal: float
+    discount_pct: float
+    total: float
+    created_at: datetime
+    lines: list[OrderLineView]
+
+    @classmethod
+    def of(cls, row: Any) -> OrderView:
+        """The view of a `shopdb.Order` row (with its lines loaded)."""
+        return cls(
+            id=row.id,
+            user=row.user,
+            tenant=row.tenant,
+            session_id=row.session_id,
+            status=row.status,
+            subtotal=row.subtotal,
+            discount_pct=row.discount_pct,
+            total=row.total,
+            created_at=row.created_at,
+            lines=[
+                OrderLineView(
+                    product_id=line.product_id,
+                    name=line.name,
+                    size=line.size,
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    line_total=line.line_total,
+                )
+                for line in row.lines
+            ],
+        )
+
+
+# --- the chat ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One assistant message as shown in the chat: its text, its tool calls, a checkout outcome."""
+
+    text: str = ""
+    tool_calls: list[str] = field(default_factory=list)
+    checkout: CheckoutOutcome | None = None
+
+
+@dataclass(frozen=True)
+class ChatTurn:
+    """One shopper message and everything the assistant did about it."""
+
+    shopper: str | None
+    replies: list[ChatMessage] = field(default_factory=list)
+    products: list[dict] = field(default_factory=list)
+
+
+def describe_tool_call(call: dict) -> str:
+    """A compact line for the tool activity panel, e.g. `search_products(category=trail)`."""
+    args = ", ".join(f"{key}={value}" for key, value in call.get("args", {}).items() if value)
+    return f"{call['name']}({args})"
+
+
+def chat_turns(messages: list[BaseMessage]) -> list[ChatTurn]:
+    """The conversation as the chat shows it, one `ChatTurn` per shopper message.
+
+    Tool calls become one compact line each; tool results are not shown, except the checkout's
+    outcome (what the shopper waits for) and the products of the turn's latest search.
+    """
+    groups: list[list[BaseMessage]] = []
+    for message in messages:
+        if isinstance(message, HumanMessage) or not groups:
+            groups.append([])
+        groups[-1].append(message)
+    turns = []
+    for group in groups:
+        first = group[0]
+        shopper = first.text if isinstance(first, HumanMessage) else None
+        replies = [reply for message in group if (reply := _chat_message(message)) is not None]
+        turns.append(ChatTurn(shopper=shopper, replies=replies, products=last_products(group)))
+    return turns
+
+
+def _chat_message(message: BaseMessage) -> ChatMessage | None:
+    if isinstance(message, AIMessage):
+        calls = [describe_tool_call(call) for call in message.tool_calls or []]
+        if not calls and not message.text:
+            return None
+        return ChatMessage(text=message.text, tool_calls=calls)
+    outcome = checkout_outcome(message)
+    if outcome is not None and (outcome.status or outcome.error):
+        return ChatMessage(checkout=outcome)
+    return None
+
+
+def last_products(messages: list[BaseMessage]) -> list[dict]:
+    """Products of the latest search/details result in this turn, for cards in the UI."""
+    for message in reversed(messages):
+        if isinstance(message, HumanMessage):
+            return []
+        if isinstance(message, ToolMessage) and message.name in PRODUCT_TOOLS:
+            try:
+                body = json.loads(message.content)
+            except (TypeError, ValueError):
+                return []
+            if "results" in body:
+                return list(body["results"])
+            if "product" in body:
+                return [body["product"]]
+    return []
+
+
+def turn_messages(messages: list[BaseMessage]) -> list[BaseMessage]:
+    """Messages of the latest turn (from the last human message on)."""
+    for index in range(len(messages) - 1, -1, -1):
+        if isinstance(messages[index], HumanMessage):
+            return messages[index:]
+    return messages
+
+
+def final_reply(messages: list[BaseMessage]) -> str:
+    """Text of the last assistant message of the latest turn."""
+    for message in reversed(turn_messages(messages)):
+        if isinstance(message, AIMessage) and message.text:
+            return message.text
+    return ""
+
+
+# --- history ----------------------------------------------------------------------------
+
+
+@dataclass
+class CheckpointView:
+    """One row of the history timeline."""
+
+    checkpoint_id: str
+    parent_id: str | None
+    step: int
+    source: str
+    created_at: str
+    ran: list[str]
+    next: list[str]
+    tool_calls: list[str]
+    last_message: str
+    last_message_type: str
+    cart_items: int
+    cart_total: float
+    message_count: int
+    children: list[str] = field(default_factory=list)
+    on_current_branch: bool = False
+
+
+@dataclass(frozen=True)
+class CheckpointState:
+    """The state at one checkpoint, as the History page shows it."""
+
+    checkpoint_id: str
+    step: int
+    turns: list[ChatTurn]
+    cart: list[dict]
+    shopper_message: str
+    next: list[str]
+    raw: dict
+
+
+def jsonable(value: Any) -> Any:
+    """`value` as plain JSON data: messages by type and fields, bytes as base64, the rest as text.
+
+    The shop database engine rides in LangGraph configs so tools can reach it: it is not data
+    and is left out.
+    """
+    if isinstance(value, BaseMessage):
+        return {"type": value.type, **jsonable(value.model_dump(exclude_none=True))}
+    if isinstance(value, dict):
+        return {str(key): jsonable(item) for key, item in value.items() if key != "engine"}
+    if isinstance(value, list | tuple | set):
+        return [jsonable(item) for item in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    if hasattr(value, "model_dump"):
+        return jsonable(value.model_dump())
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return repr(value)
+
+
+# --- one turn ----------------------------------------------------------------------------
+
+
+@dataclass
+class TurnResult:
+    """What a shopper sees after a turn (also the `chat --json` output)."""
+
+    session_id: str
+    reply: str
+    cart: list[dict]
+    pending_approval: ApprovalView | None = None
+    products: list[dict] = field(default_factory=list)
+    tool_activity: list[str] = field(default_factory=list)
+
+    @property
+    def cart_total(self) -> float:
+        """Sum of the cart's lines, rounded to cents."""
+        return cart_total(self.cart)
+
+    def to_json(self) -> dict:
+        """The stable JSON shape scripts rely on."""
+        return asdict(self)
+
+
+@dataclass
+class TurnEvent:
+    """One streamed piece of a turn: a token of the reply, a tool activity line, or the end."""
+
+    kind: Literal["token", "tool", "done"]
+    text: str = ""
+    result: TurnResult | None = None
+
+
+def stream_events(chunks: Any) -> Any:
+    """LangGraph `messages`/`updates` stream parts as TurnEvents (tokens and tool lines)."""
+    for mode, payload in chunks:
+        if mode == "messages":
+            chunk, metadata = payload
+            if (
+                isinstance(chunk, AIMessageChunk)
+                and metadata.get("langgraph_node") == "agent"
+                and chunk.text
+            ):
+                yield TurnEvent("token", chunk.text)
+        elif mode == "updates":
+            for node, update in (payload or {}).items():
+                if node != "agent" or not isinstance(update, dict):
+                    continue
+                for message in update.get("messages", []):
+                    for call in getattr(message, "tool_calls", None) or []:
+                        yield TurnEvent("tool", describe_tool_call(call))

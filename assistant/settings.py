@@ -1,0 +1,87 @@
+"""Every setting of the app, read in one place.
+
+Values come from the environment (or a `.env` file); `.env.example` documents each one with its
+default. The defaults are the embedded, offline setup: the local Bedrock session service on
+127.0.0.1, the deterministic offline model and SQLite files under `var/`. Pointing the same code
+at AWS is a matter of setting `SESSION_STORE=aws` and `MODEL=bedrock` (see README).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """The app's configuration; one instance per process (see `get_settings`)."""
+
+    # The project's .env, then one in the working directory (which wins), then the environment.
+    model_config = SettingsConfigDict(env_file=(PROJECT_ROOT / ".env", ".env"), extra="ignore")
+
+    # --- where sessions live -------------------------------------------------------------
+    session_store: Literal["local", "aws"] = Field(
+        "local",
+        description="`local`: the embedded Bedrock session service; `aws`: real Bedrock.",
+    )
+    session_endpoint_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices(
+            "AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME", "SESSION_ENDPOINT_URL"
+        ),
+        description="Endpoint of the session API; the standard AWS variable wins.",
+    )
+    local_session_host: str = "127.0.0.1"
+    local_session_port: int = 8766
+    local_session_db: str = str(PROJECT_ROOT / "var" / "sessions.db")
+    aws_region: str = Field(
+        "us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
+    )
+    kms_key_arn: str | None = None
+    app_name: str = "shoe-assistant"
+    session_retention_days: int = 30
+
+    # --- the model -----------------------------------------------------------------------
+    model: str = Field(
+        "offline",
+        description="`offline`, `bedrock`, or any `init_chat_model` string such as "
+        "`ollama:llama3.1`.",
+    )
+    bedrock_model_id: str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    model_temperature: float = 0.2
+
+    # --- the shop's own data -------------------------------------------------------------
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'shop.db'}"
+
+    # --- LangGraph -----------------------------------------------------------------------
+    # async: every step is checkpointed; writes overlap the next step (see the checkpointer
+    # library's README).
+    durability: Literal["sync", "async", "exit"] = "async"
+
+    @property
+    def uses_local_sessions(self) -> bool:
+        """True when sessions go to the embedded service rather than to AWS."""
+        return self.session_store == "local"
+
+    @property
+    def local_session_url(self) -> str:
+        """URL at which the embedded session service listens."""
+        return f"http://{self.local_session_host}:{self.local_session_port}"
+
+    @property
+    def resolved_session_endpoint(self) -> str | None:
+        """Endpoint for the bedrock-agent-runtime client; None means the AWS default."""
+        if self.session_endpoint_url:
+            return self.session_endpoint_url
+        return self.local_session_url if self.uses_local_sessions else None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,170 @@
+"""The catalog database: engine, tables and seeding from ``data/*.json``.
+
+SQLite (a file under ``var/``) is the default; any SQLAlchemy URL works, for example
+``postgresql+psycopg://shop:secret@db/shop`` for a shared deployment (``DATABASE_URL``).
+
+Several processes share the SQLite file: the Streamlit app, the CLI and the tests. SQLite is put
+in WAL mode (readers never block the writer) with a busy timeout (a writer waits for the other
+writer instead of failing at once). Every write in this package starts with an INSERT or a
+conditional UPDATE, so a transaction takes the write lock on its first statement and waits for it
+there, rather than failing later when upgrading a read snapshot.
+
+    >>> engine = get_engine("sqlite:///var/shop.db")
+    >>> init_db(engine)  # creates the tables and seeds products, stock and users once
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, event, func
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, SQLModel, create_engine, select
+
+from assistant.shopdb.tables import Product, StockLevel, User
+
+log = logging.getLogger(__name__)
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+DEFAULT_DATABASE_URL = f"sqlite:///{DATA_DIR.parent / 'var' / 'shop.db'}"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def get_engine(database_url: str | None = None, *, echo: bool = False) -> Engine:
+    """An engine for the catalog database at `database_url` (default: ``var/shop.db``).
+
+    For SQLite files the parent folder is created, and every connection is switched to WAL with
+    a busy timeout and foreign keys on. ``sqlite://`` (in memory) uses one shared connection so
+    that every session sees the same data. The engine does not create tables: call `init_db`.
+    """
+    url = database_url or DEFAULT_DATABASE_URL
+    if not url.startswith("sqlite"):
+        return create_engine(url, echo=echo, pool_pre_ping=True)
+
+    in_memory = url in ("sqlite://", "sqlite:///:memory:")
+    if not in_memory:
+        path = url.split(":///", 1)[1].split("?", 1)[0]
+        Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        echo=echo,
+        # Streamlit and tests use the engine from several threads; SQLite's own locking is
+        # what serialises writers, not Python's thread check.
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        poolclass=StaticPool if in_memory else None,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        if not in_memory:
+            _switch_to_wal(cursor)
+            # With WAL, NORMAL is durable against application crashes and much faster.
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return engine
+
+
+def _switch_to_wal(cursor: Any, attempts: int = 100) -> None:
+    """Put the database file in WAL mode (a persistent property of the file).
+
+    Switching needs an exclusive lock and SQLite does not wait for it (the busy timeout does
+    not apply), so processes opening a brand-new file together retry briefly.
+    """
+    for attempt in range(attempts):
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                return
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
+
+
+def init_db(engine: Engine, data_dir: Path = DATA_DIR) -> None:
+    """Create the tables and seed products, stock and users from `data_dir` when they are empty.
+
+    Idempotent, and safe when two processes call it at once: a table created by the other
+    process is tolerated, and each seed runs in one transaction whose primary keys collide with
+    the other's, so exactly one of them commits and the loser rolls back and carries on.
+    """
+    create_tables(engine)
+    _seed_once(engine, "products", lambda session: _seed_products(session, data_dir), Product)
+    _seed_once(engine, "users", lambda session: _seed_users(session, data_dir), User)
+
+
+@contextmanager
+def session_scope(bind: Session | Engine) -> Iterator[Session]:
+    """Yield `bind` if it is already a Session, else a new Session on the engine, closed after.
+
+    The catalog's functions take either, so a caller with an engine (a tool, a page) need not
+    manage sessions, and a caller with a session (a test, a larger unit of work) keeps control.
+    Objects stay readable after the session closes (``expire_on_commit=False``).
+    """
+    if isinstance(bind, Session):
+        yield bind
+        return
+    with Session(bind, expire_on_commit=False) as session:
+        yield session
+
+
+def create_tables(engine: Engine, attempts: int = 10) -> None:
+    """Create any missing table (no seeding); tolerates another process creating them too."""
+    for attempt in range(attempts):
+        try:
+            SQLModel.metadata.create_all(engine)
+            return
+        except (OperationalError, ProgrammingError) as error:
+            # Another process created a table between our existence check and our CREATE.
+            # Each such failure means it made progress, so checking again soon succeeds.
+            if "already exists" not in str(error).lower() or attempt == attempts - 1:
+                raise
+
+
+def _seed_once(engine: Engine, what: str, seed: Any, table: type[SQLModel]) -> None:
+    with Session(engine) as session:
+        if session.exec(select(func.count()).select_from(table)).one() > 0:
+            return
+        try:
+            seed(session)
+            session.commit()
+            log.info("seeded %s", what)
+        except IntegrityError:
+            # Another process seeded the same rows first; theirs are identical to ours.
+            session.rollback()
+            log.info("%s already seeded by another process", what)
+
+
+def _seed_products(session: Session, data_dir: Path) -> None:
+    catalog = json.loads((data_dir / "catalog.json").read_text(encoding="utf-8"))
+    stock_by_product = {item["product_id"]: item.pop("stock") for item in catalog["products"]}
+    session.add_all(Product(**item) for item in catalog["products"])
+    # Products first, so the stock's foreign keys hold and a racing seeder's primary-key
+    # collision surfaces before any stock row is written.
+    session.flush()
+    session.add_all(
+        StockLevel(product_id=product_id, size=float(size), quantity=quantity)
+        for product_id, stock in stock_by_product.items()
+        for size, quantity in stock.items()
+    )
+    session.flush()
+
+
+def _seed_users(session: Session, data_dir: Path) -> None:
+    users = json.loads((data_dir / "users.json").read_text(encoding="utf-8"))
+    for item in users["users"]:
+        session.add(User(**item))
+    session.flush()

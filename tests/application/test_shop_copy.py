@@ -1,0 +1,75 @@
+"""Copying a conversation into a new one (`copy_thread`), and forks that edit the cart."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.application.shop import Shop, TurnError
+
+
+def _search_and_add(shop: Shop) -> str:
+    session_id = shop.new_conversation("alice")
+    shop.send("alice", session_id, "trail shoes under $150")
+    shop.send("alice", session_id, "add the second one in size 9")
+    return session_id
+
+
+def test_copy_has_the_whole_history_and_continues_on_its_own(shop: Shop) -> None:
+    source = _search_and_add(shop)
+    source_history = shop.history(source)
+
+    copy = shop.fork_conversation("alice", source)
+
+    assert copy != source
+    assert [view.checkpoint_id for view in shop.history(copy)] == [
+        view.checkpoint_id for view in source_history
+    ]
+    assert shop.current(copy).cart == shop.current(source).cart
+    assert copy in {conversation.session_id for conversation in shop.conversations("alice")}
+    shop.send("alice", copy, "make it 2 pairs")
+    assert shop.current(copy).cart[0]["quantity"] == 2
+    assert shop.current(source).cart[0]["quantity"] == 1  # the original did not move
+
+
+def test_copy_from_an_earlier_checkpoint_continues_from_there(shop: Shop) -> None:
+    source = _search_and_add(shop)
+    end_of_first_turn = next(
+        view for view in reversed(shop.history(source)) if not view.next and view.message_count > 1
+    )
+    assert end_of_first_turn.cart_items == 0
+
+    copy = shop.fork_conversation("alice", source, end_of_first_turn.checkpoint_id)
+
+    assert shop.current(copy).cart == []
+    assert shop.current(source).cart != []
+
+
+def test_copy_refuses_a_checkpoint_in_the_middle_of_a_turn(shop: Shop) -> None:
+    source = _search_and_add(shop)
+    mid_turn = next(view for view in shop.history(source) if view.next)
+    before = len(shop.conversations("alice"))
+    with pytest.raises(TurnError, match="end of a turn"):
+        shop.fork_conversation("alice", source, mid_turn.checkpoint_id)
+    assert len(shop.conversations("alice")) == before
+
+
+def test_someone_elses_conversation_cannot_be_copied(shop: Shop) -> None:
+    source = _search_and_add(shop)
+    with pytest.raises(TurnError, match="No conversation"):
+        shop.fork_conversation("bob", source)
+
+
+def test_cart_fork_validates_the_edited_lines(shop: Shop) -> None:
+    session_id = _search_and_add(shop)
+    latest = shop.history(session_id)[0]
+    line = dict(shop.current(session_id).cart[0])
+
+    with pytest.raises(TurnError, match="0 \\(remove\\) to 10"):
+        shop.fork("alice", session_id, latest.checkpoint_id, cart=[{**line, "quantity": 99}])
+    with pytest.raises(TurnError, match="malformed"):
+        shop.fork("alice", session_id, latest.checkpoint_id, cart=[{"quantity": 1}])
+
+    result = shop.fork("alice", session_id, latest.checkpoint_id, cart=[{**line, "quantity": 3}])
+    assert result.cart[0]["quantity"] == 3
+    emptied = shop.fork("alice", session_id, latest.checkpoint_id, cart=[{**line, "quantity": 0}])
+    assert emptied.cart == []

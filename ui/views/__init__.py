@@ -1,0 +1,1 @@
+"""The pages, one per role: short scripts of layout run by `st.navigation` (see ui/app.py)."""
