@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     # --- the shop's own data -------------------------------------------------------------
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'shop.db'}"
 
+    # --- approvals --------------------------------------------------------------------
+    # How long an operator's claim on a decision lasts before another process may finish it
+    # (longer than a resume takes), and how often the running app sweeps for expired claims.
+    approval_lease_seconds: float = 30.0
+    approval_sweep_seconds: float = 10.0
+
     # --- LangGraph -----------------------------------------------------------------------
     # async: every step is checkpointed; writes overlap the next step (see the checkpointer
     # library's README).

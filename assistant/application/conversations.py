@@ -54,6 +54,19 @@ def open_conversation(ctx: ShopContext, session_id: str, *, user: str) -> Conver
     return ConversationView.of(row)
 
 
+def session_is_gone(ctx: ShopContext, session_id: str) -> bool:
+    """True when the Bedrock session can take no more writes: ended, expired or deleted.
+
+    False when it is active or when the store cannot be asked right now (a failure to ask is
+    not an answer).
+    """
+    try:
+        status = ctx.client.get_session(sessionIdentifier=session_id)["sessionStatus"]
+    except Exception as error:
+        return error_code(error) == "ResourceNotFoundException"
+    return status != "ACTIVE"
+
+
 def list_conversations(ctx: ShopContext, user: str | None = None) -> list[ConversationView]:
     """Conversations of `user` (all users when None), most recently active first."""
     return [ConversationView.of(row) for row in shopdb.list_conversations(ctx.engine, user)]

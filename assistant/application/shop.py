@@ -13,6 +13,7 @@ to the modules that do the work:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -70,6 +71,8 @@ class Shop:
             checkpointer=self.checkpointer,
             graph=self.graph,
         )
+        # App start: finish any decision a process stopped in the middle of.
+        self.recover_decisions()
 
     # --- what is in use -------------------------------------------------------------------
     @property
@@ -163,6 +166,7 @@ class Shop:
 
     def pending_approval(self, session_id: str) -> ApprovalView | None:
         """The checkout of this session waiting for the store, if any."""
+        self.recover_decisions()
         return turns.pending_approval(self.context, session_id)
 
     # --- history, replay, fork -----------------------------------------------------------
@@ -209,11 +213,21 @@ class Shop:
     # --- approvals -----------------------------------------------------------------------
     def approvals(self, status: str | None = "pending") -> list[ApprovalView]:
         """Checkouts in the approvals queue (all sessions)."""
+        self.recover_decisions()
         return approvals.list_approvals(self.context, status)
 
     def decide(self, approval_id: str, decision: dict) -> TurnResult:
         """Apply an operator's decision and resume the waiting conversation (approvals.decide)."""
+        self.recover_decisions()
         return approvals.decide(self.context, approval_id, decision)
+
+    def recover_decisions(self) -> int:
+        """Finish decisions whose process stopped half-way (see approvals.recover); how many."""
+        try:
+            return approvals.recover(self.context)
+        except Exception:  # never let a sweep break the command that ran it; the next one retries
+            logging.getLogger(__name__).exception("recovering approvals failed")
+            return 0
 
     def orders(self, limit: int = 20) -> list[OrderView]:
         """The most recent orders."""

@@ -107,6 +107,9 @@ class ApprovalView:
     order_id: str | None
     decided_by: str | None
     created_at: str
+    attempts: int = 0
+    last_error: str | None = None
+    repeat_of_order: str | None = None
 
     @classmethod
     def of(cls, row: Any) -> ApprovalView:
@@ -124,6 +127,9 @@ class ApprovalView:
             order_id=row.order_id,
             decided_by=row.decided_by,
             created_at=str(row.created_at),
+            attempts=row.attempts or 0,
+            last_error=row.last_error,
+            repeat_of_order=row.repeat_of_order,
         )
 
     def to_json(self) -> dict:

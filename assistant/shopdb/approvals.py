@@ -1,19 +1,26 @@
-"""The operators' queue of checkouts waiting for a decision.
+"""The operators' queue of checkouts, and the states of one decision (docs/approvals.md).
 
 A checkout pauses the graph with `interrupt()`; the app records that pause here so that operators
 can see it across sessions, tenants and processes. The graph's checkpoint remains the truth about
 the conversation; this table is the queue and the record of who decided what.
 
-Two operators may press "approve" and "reject" on the same checkout at the same moment.
-`claim_decision` settles it with one conditional UPDATE (``WHERE status = 'pending'``): exactly
-one of them changes the row, the other gets `AlreadyDecided` and must not resume the graph.
+    pending ──claim──▶ deciding ──finish──▶ approved (with its order) | rejected | failed
+       ▲                 │  ▲
+       └────release──────┘  └──reclaim (the lease expired: whoever holds it now retries)
+
+Every transition is one conditional UPDATE, so two processes can never both make it: two
+operators pressing "approve" and "reject" at once (`claim_decision`: exactly one changes the
+row, the other gets `AlreadyDecided`), or two sweepers finding the same expired lease
+(`reclaim_expired`: exactly one gets the approval back).
 
     >>> approval = create_pending(engine, session_id="sess-1", interrupt_id="abc", user="alice",
     ...                           tenant="tenant-a", items=cart, subtotal=129.95)
-    >>> claim_decision(engine, approval.id, {"action": "approve"}, operator="olga")
+    >>> claim_decision(engine, approval.id, {"action": "approve"}, operator="olga",
+    ...                lease_seconds=30)
 """
 
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine, update
@@ -23,8 +30,8 @@ from sqlmodel import Session, select
 from assistant.shopdb.engine import session_scope
 from assistant.shopdb.tables import Approval, Order, utc_now
 
-# What each operator action does to the approval's status.
-STATUS_FOR_ACTION = {"approve": "approved", "edit": "approved", "reject": "rejected"}
+ACTIONS = ("approve", "edit", "reject")
+FINAL = ("approved", "rejected", "failed")
 
 
 class ApprovalError(Exception):
@@ -40,10 +47,11 @@ class AlreadyDecided(ApprovalError):
 
     def __init__(self, approval: Approval):
         self.approval = approval
-        super().__init__(
-            f"Approval {approval.id} was already {approval.status} by "
-            f"{approval.decided_by or 'someone else'}."
-        )
+        who = approval.decided_by or "someone else"
+        if approval.status == "deciding":
+            super().__init__(f"Approval {approval.id} is being decided by {who}.")
+        else:
+            super().__init__(f"Approval {approval.id} was already {approval.status} by {who}.")
 
 
 def create_pending(
@@ -56,6 +64,7 @@ def create_pending(
     items: list[dict[str, Any]],
     subtotal: float,
     total: float | None = None,
+    repeat_of_order: str | None = None,
 ) -> Approval:
     """Record a checkout waiting for an operator and return it.
 
@@ -75,6 +84,7 @@ def create_pending(
             items=[dict(item) for item in items],
             subtotal=round(subtotal, 2),
             total=round(subtotal if total is None else total, 2),
+            repeat_of_order=repeat_of_order,
         )
         session.add(approval)
         try:
@@ -127,84 +137,171 @@ def get_approval(bind: Session | Engine, approval_id: str) -> Approval | None:
 
 
 def claim_decision(
-    bind: Session | Engine, approval_id: str, decision: dict[str, Any], operator: str
+    bind: Session | Engine,
+    approval_id: str,
+    decision: dict[str, Any],
+    operator: str,
+    *,
+    lease_seconds: float,
 ) -> Approval:
-    """Move a pending approval to approved or rejected for `operator`; return it decided.
+    """pending → deciding: `operator` holds the decision for `lease_seconds`; return it.
 
-    `decision` is the operator's decision as sent to the graph; its ``action`` ("approve",
-    "edit" or "reject") sets the status and its ``reason`` is kept for the record. Only the first
-    caller succeeds: raises AlreadyDecided when the approval is no longer pending,
-    ApprovalNotFound when there is no such approval, ValueError for an unknown action.
+    `decision` is the operator's decision as sent to the graph (its ``action`` is "approve",
+    "edit" or "reject"; its ``reason`` is kept for the record). Only the first caller succeeds:
+    raises AlreadyDecided when the approval is no longer pending, ApprovalNotFound when there is
+    no such approval, ValueError for an unknown action.
     """
-    action = decision.get("action")
-    if action not in STATUS_FOR_ACTION:
-        raise ValueError(f"Unknown action {action!r}; use approve, edit or reject.")
+    if decision.get("action") not in ACTIONS:
+        raise ValueError(f"Unknown action {decision.get('action')!r}; use approve, edit or reject.")
+    now = utc_now()
+    changed = _transition(
+        bind,
+        approval_id,
+        (Approval.status == "pending",),
+        status="deciding",
+        decision=dict(decision),
+        decided_by=operator,
+        reason=decision.get("reason"),
+        lease_expires_at=now + timedelta(seconds=lease_seconds),
+        attempts=1,
+        last_error=None,
+    )
+    if changed is None:
+        raise AlreadyDecided(_existing(bind, approval_id))
+    return changed
+
+
+def reclaim_expired(
+    bind: Session | Engine, approval_id: str, *, lease_seconds: float
+) -> Approval | None:
+    """deciding (lease expired) → deciding with a new lease for the caller; None if not expired
+    or someone else reclaimed it first. Counts the attempt."""
+    now = utc_now()
     with session_scope(bind) as session:
         claimed = session.execute(
             update(Approval)
-            .where(Approval.id == approval_id, Approval.status == "pending")
-            .values(
-                status=STATUS_FOR_ACTION[action],
-                decision=dict(decision),
-                decided_by=operator,
-                reason=decision.get("reason"),
-                decided_at=utc_now(),
-            )
-        )
-        session.commit()
-        approval = session.get(Approval, approval_id, populate_existing=True)
-        if approval is None:
-            raise ApprovalNotFound(f"No approval {approval_id!r}.")
-        if claimed.rowcount != 1:
-            raise AlreadyDecided(approval)
-        return approval
-
-
-def attach_order(bind: Session | Engine, approval_id: str, order_id: str) -> Approval:
-    """Record which order an approved checkout placed; return the approval.
-
-    The approval's total becomes the order's (an operator's edit or discount changes it), so the
-    queue shows what was charged. Idempotent: attaching the same order again is fine (replays
-    do). Raises ApprovalNotFound, or ApprovalError when a different order is already attached or
-    the approval is not approved.
-    """
-    with session_scope(bind) as session:
-        order = session.get(Order, order_id)
-        charged = {"total": order.total} if order is not None else {}
-        changed = session.execute(
-            update(Approval)
             .where(
                 Approval.id == approval_id,
-                Approval.status == "approved",
-                (Approval.order_id.is_(None)) | (Approval.order_id == order_id),
+                Approval.status == "deciding",
+                Approval.lease_expires_at < now,
             )
-            .values(order_id=order_id, **charged)
+            .values(
+                lease_expires_at=now + timedelta(seconds=lease_seconds),
+                attempts=Approval.attempts + 1,
+            )
         )
         session.commit()
-        approval = session.get(Approval, approval_id, populate_existing=True)
-        if approval is None:
-            raise ApprovalNotFound(f"No approval {approval_id!r}.")
-        if changed.rowcount != 1:
-            raise ApprovalError(
-                f"Approval {approval_id} is {approval.status} with order {approval.order_id}; "
-                f"cannot attach order {order_id}."
-            )
-        return approval
+        if claimed.rowcount != 1:
+            return None
+        return session.get(Approval, approval_id, populate_existing=True)
 
 
-def release_claim(bind: Session | Engine, approval_id: str) -> None:
-    """Put a decided approval back in the queue: its decision could not be applied.
-
-    Used when resuming the graph fails after `claim_decision` succeeded. An approval that
-    already placed an order (``order_id`` set) is never reopened.
-    """
+def expired_claims(bind: Session | Engine, limit: int = 100) -> list[Approval]:
+    """Approvals whose "deciding" lease has expired: their holder stopped before finishing."""
     with session_scope(bind) as session:
-        session.execute(
-            update(Approval)
-            .where(Approval.id == approval_id, Approval.order_id.is_(None))
-            .values(status="pending", decision=None, decided_by=None, reason=None, decided_at=None)
+        statement = (
+            select(Approval)
+            .where(Approval.status == "deciding", Approval.lease_expires_at < utc_now())
+            .order_by(Approval.lease_expires_at)
+            .limit(limit)
+        )
+        return list(session.exec(statement).all())
+
+
+def finish_decision(
+    bind: Session | Engine,
+    approval_id: str,
+    status: str,
+    *,
+    order_id: str | None = None,
+    reason: str | None = None,
+) -> Approval:
+    """deciding → approved (with `order_id`) | rejected | failed (with `reason`); return it.
+
+    Idempotent: finishing again with the same outcome returns the approval unchanged (a retry
+    after a crash does). The approval's total becomes the order's (an operator's edit or
+    discount changes it), so the queue shows what was charged. Raises ApprovalError when the
+    approval is in another final state or `status` is not a final one.
+    """
+    if status not in FINAL or (status == "approved") != bool(order_id):
+        raise ApprovalError(f"Cannot finish a decision as {status!r} with order {order_id!r}.")
+    values: dict[str, Any] = {"status": status, "order_id": order_id, "lease_expires_at": None}
+    values["decided_at"] = utc_now()
+    if reason is not None:
+        values["reason"] = reason
+    with session_scope(bind) as session:
+        order = session.get(Order, order_id) if order_id else None
+        if order is not None:
+            values["total"] = order.total
+    changed = _transition(bind, approval_id, (Approval.status == "deciding",), **values)
+    if changed is not None:
+        return changed
+    existing = _existing(bind, approval_id)
+    if existing.status == status and existing.order_id == order_id:
+        return existing
+    raise ApprovalError(
+        f"Approval {approval_id} is {existing.status} with order {existing.order_id}; "
+        f"cannot make it {status} with order {order_id}."
+    )
+
+
+def release_claim(bind: Session | Engine, approval_id: str, error: str) -> Approval | None:
+    """deciding → pending: the decision could not be applied and nothing came of it.
+
+    Only for a decision that placed no order (the caller checked); the approval is back in the
+    queue with `error` saying why. Returns it, or None when it was not deciding.
+    """
+    return _transition(
+        bind,
+        approval_id,
+        (Approval.status == "deciding", Approval.order_id.is_(None)),
+        status="pending",
+        decision=None,
+        decided_by=None,
+        reason=None,
+        decided_at=None,
+        lease_expires_at=None,
+        last_error=error[:500],
+    )
+
+
+def note_error(bind: Session | Engine, approval_id: str, error: str) -> None:
+    """Record why the latest attempt at a deciding approval failed (it will be retried)."""
+    _transition(bind, approval_id, (Approval.status == "deciding",), last_error=error[:500])
+
+
+def close_stale(bind: Session | Engine, approval_id: str, reason: str) -> Approval | None:
+    """pending → failed: the conversation no longer waits on this checkout (it moved on, was
+    replayed, or is gone), so no decision can apply. Returns it, or None when not pending."""
+    return _transition(
+        bind,
+        approval_id,
+        (Approval.status == "pending",),
+        status="failed",
+        reason=reason,
+        decided_at=utc_now(),
+    )
+
+
+def _transition(
+    bind: Session | Engine, approval_id: str, conditions: tuple, **values: Any
+) -> Approval | None:
+    """One conditional UPDATE; the approval after it, or None when the conditions did not hold."""
+    with session_scope(bind) as session:
+        changed = session.execute(
+            update(Approval).where(Approval.id == approval_id, *conditions).values(**values)
         )
         session.commit()
+        if changed.rowcount != 1:
+            return None
+        return session.get(Approval, approval_id, populate_existing=True)
+
+
+def _existing(bind: Session | Engine, approval_id: str) -> Approval:
+    approval = get_approval(bind, approval_id)
+    if approval is None:
+        raise ApprovalNotFound(f"No approval {approval_id!r}.")
+    return approval
 
 
 def _by_interrupt(session: Session, session_id: str, interrupt_id: str) -> Approval | None:
@@ -213,22 +310,3 @@ def _by_interrupt(session: Session, session_id: str, interrupt_id: str) -> Appro
             Approval.session_id == session_id, Approval.interrupt_id == interrupt_id
         )
     ).first()
-
-
-def record_failure(bind: Session | Engine, approval_id: str, reason: str) -> Approval:
-    """Mark an approved checkout that placed no order (say, stock ran out) as rejected.
-
-    The operator approved, but the shop could not fill the order; the queue then shows why
-    instead of an approval with no order. Returns the approval; raises ApprovalNotFound.
-    """
-    with session_scope(bind) as session:
-        session.execute(
-            update(Approval)
-            .where(Approval.id == approval_id, Approval.order_id.is_(None))
-            .values(status="rejected", reason=reason)
-        )
-        session.commit()
-        approval = session.get(Approval, approval_id, populate_existing=True)
-        if approval is None:
-            raise ApprovalNotFound(f"No approval {approval_id!r}.")
-        return approval

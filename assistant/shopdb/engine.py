@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, func
+from sqlalchemy import Engine, event, func, inspect, text
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine, select
@@ -102,8 +102,38 @@ def init_db(engine: Engine, data_dir: Path = DATA_DIR) -> None:
     the other's, so exactly one of them commits and the loser rolls back and carries on.
     """
     create_tables(engine)
+    add_missing_columns(engine)
     _seed_once(engine, "products", lambda session: _seed_products(session, data_dir), Product)
     _seed_once(engine, "users", lambda session: _seed_users(session, data_dir), User)
+
+
+def add_missing_columns(engine: Engine) -> None:
+    """Add columns that newer versions of a table have to a database created before them.
+
+    `create_all` creates missing tables but never alters existing ones; the columns added since
+    are all nullable or have a default, so ``ALTER TABLE ... ADD COLUMN`` is enough (and is what
+    both SQLite and PostgreSQL support). Safe when two processes race: a column the other
+    process just added is tolerated.
+    """
+    existing_tables = set(inspect(engine).get_table_names())
+    for table in SQLModel.metadata.sorted_tables:
+        if table.name not in existing_tables:
+            continue
+        present = {column["name"] for column in inspect(engine).get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            kind = column.type.compile(dialect=engine.dialect)
+            default = column.default.arg if column.default is not None else None
+            clause = f" DEFAULT {default!r}" if isinstance(default, int | float) else ""
+            try:
+                with engine.begin() as connection:
+                    connection.execute(
+                        text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}{clause}')
+                    )
+            except (OperationalError, ProgrammingError) as error:
+                if "duplicate" not in str(error).lower() and "exists" not in str(error).lower():
+                    raise
 
 
 @contextmanager

@@ -202,3 +202,37 @@ def _with_lines(session: Session, order: Order) -> Order:
     # Load the lines while the session is open, so the order is complete once it is closed.
     session.refresh(order, attribute_names=["lines"])
     return order
+
+
+def cancel_order(bind: Session | Engine, order_id: str) -> Order | None:
+    """placed → cancelled, and its pairs go back in stock; None when it was not placed.
+
+    Used when a decision that placed this order can never be recorded in its conversation (the
+    conversation ended or was deleted meanwhile): the order is released rather than left
+    charged with nobody told. One conditional UPDATE settles a race: stock returns once.
+    """
+    with session_scope(bind) as session:
+        changed = session.execute(
+            update(Order)
+            .where(Order.id == order_id, Order.status == "placed")
+            .values(status="cancelled")
+        )
+        if changed.rowcount != 1:
+            session.rollback()
+            return None
+        order = session.get(Order, order_id)
+        for line in sorted(order.lines, key=lambda line: (line.product_id, line.size)):
+            session.execute(
+                update(StockLevel)
+                .where(StockLevel.product_id == line.product_id, StockLevel.size == line.size)
+                .values(quantity=StockLevel.quantity + line.quantity)
+            )
+        session.commit()
+        return _with_lines(session, order)
+
+
+def orders_of_session(bind: Session | Engine, session_id: str) -> list[Order]:
+    """Every order placed from one conversation, oldest first."""
+    with session_scope(bind) as session:
+        statement = select(Order).where(Order.session_id == session_id).order_by(Order.created_at)
+        return [_with_lines(session, order) for order in session.exec(statement).all()]

@@ -19,7 +19,7 @@ from sqlmodel import Field, Relationship, SQLModel
 CATEGORIES = ("running", "trail", "hiking", "casual", "basketball", "formal", "sandals")
 GENDERS = ("women", "men", "kids", "unisex")
 Role = Literal["shopper", "operator"]
-ApprovalStatus = Literal["pending", "approved", "rejected"]
+ApprovalStatus = Literal["pending", "deciding", "approved", "rejected", "failed"]
 
 
 def utc_now() -> datetime:
@@ -192,6 +192,13 @@ class Approval(SQLModel, table=True):
     order_id: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(default_factory=utc_now, index=True)
     decided_at: datetime | None = None
+    # The decision flow (assistant/application/approvals.py, docs/approvals.md): who holds the
+    # "deciding" claim until when, how often it was tried, and what last went wrong.
+    lease_expires_at: datetime | None = Field(default=None, index=True)
+    attempts: int = 0
+    last_error: str | None = None
+    # The order of the conversation this one was copied from that bought the very same cart.
+    repeat_of_order: str | None = Field(default=None, max_length=32)
 
 
 # --- conversations -----------------------------------------------------------------------

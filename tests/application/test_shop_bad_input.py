@@ -128,7 +128,7 @@ def test_stock_gone_before_the_approval_rejects_the_order_and_takes_nothing(
     assert order_count(shop) == 0
     assert [line["product_id"] for line in decided.cart] == ["TRL-021"]  # kept for another try
     [record] = [a for a in shop.approvals(None) if a.id == waiting.pending_approval.id]
-    assert record.status == "rejected"  # the queue says why no order came of the approval
+    assert record.status == "failed"  # the queue says why no order came of the approval
     assert "sold out" in record.reason
 
 
