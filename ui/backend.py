@@ -13,5 +13,11 @@ from assistant.application import Shop
 
 @st.cache_resource(show_spinner="Opening the shop…")
 def get_shop() -> Shop:
-    """The process-wide Shop, built from the settings on first use (see assistant/config.py)."""
-    return Shop()
+    """The process-wide Shop, built from the settings on first use (see assistant/settings.py).
+
+    It also sweeps for checkout decisions a crashed process left half-done, every
+    `APPROVAL_SWEEP_SECONDS`, for as long as the app runs.
+    """
+    shop = Shop()
+    shop.start_sweeper()
+    return shop

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, SystemMessage
+from langchain_core.messages import AIMessage, SystemMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
@@ -62,7 +62,8 @@ def build_graph(
     model_with_tools = model.bind_tools(ALL_TOOLS)
 
     def agent(state: ShopState, config: RunnableConfig) -> dict:
-        messages = [system_message(state, config), *state.get("messages", [])]
+        history = close_dangling_tool_calls(state.get("messages", []))
+        messages = [system_message(state, config), *history]
         try:
             reply = model_with_tools.invoke(messages, config)
         except Exception as error:  # credentials, throttling, network: the model's, not ours
@@ -103,6 +104,58 @@ def run_tools_in_order(tool_node: ToolNode, state: ShopState, config: RunnableCo
             view.update({key: value for key, value in update.items() if key != "messages"})
     changed = {key: view[key] for key in ("cart", "last_seen") if key in view}
     return {"messages": messages, **changed}
+
+
+INTERRUPTED_TOOL_RESULT = json.dumps(
+    {
+        "ok": False,
+        "error": "This tool call was interrupted before it finished; nothing it would "
+        "have done happened. Call it again if it is still needed.",
+    }
+)
+
+
+def close_dangling_tool_calls(messages: list) -> list:
+    """The history with every tool call answered, as chat APIs require.
+
+    A turn killed between the model's tool calls and their results (a crash, a lost
+    connection) leaves an assistant message whose calls have no result; Claude's Converse API
+    rejects such a history. Each missing result is put right after its call, saying the call was
+    interrupted and did nothing (the tools' effects are saved with their result, so a call
+    without a result has none). The state itself is not changed.
+    """
+    answered = {m.tool_call_id for m in messages if isinstance(m, ToolMessage)}
+    closed: list = []
+    for message in messages:
+        closed.append(message)
+        for call in getattr(message, "tool_calls", None) or []:
+            if call["id"] not in answered:
+                closed.append(
+                    ToolMessage(INTERRUPTED_TOOL_RESULT, tool_call_id=call["id"], name=call["name"])
+                )
+    # Results must follow their calls: move the ones that exist right after their call too.
+    return _results_after_calls(closed)
+
+
+def _results_after_calls(messages: list) -> list:
+    results = {m.tool_call_id: m for m in messages if isinstance(m, ToolMessage)}
+    placed: set[str] = set()
+    ordered: list = []
+    for message in messages:
+        if isinstance(message, ToolMessage):
+            if message.tool_call_id in placed:
+                continue
+            # An orphan result (no call before it) stays where it is.
+            ordered.append(message)
+            placed.add(message.tool_call_id)
+            continue
+        ordered.append(message)
+        for call in getattr(message, "tool_calls", None) or []:
+            result = results.get(call["id"])
+            if result is not None and call["id"] not in placed:
+                ordered.append(result)
+                placed.add(call["id"])
+    return ordered
 
 
 def _one_checkout_at_a_time(reply: AIMessage) -> AIMessage:

@@ -14,6 +14,7 @@ to the modules that do the work:
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -220,6 +221,23 @@ class Shop:
         """Apply an operator's decision and resume the waiting conversation (approvals.decide)."""
         self.recover_decisions()
         return approvals.decide(self.context, approval_id, decision)
+
+    def start_sweeper(self, interval: float | None = None) -> threading.Event:
+        """Sweep for half-finished decisions every `interval` seconds on a daemon thread.
+
+        For long-running processes (the web app): even with nobody touching the approvals, a
+        decision whose process died is finished once its lease expires. Returns the event that
+        stops the thread.
+        """
+        every = self.settings.approval_sweep_seconds if interval is None else interval
+        stop = threading.Event()
+
+        def sweep() -> None:
+            while not stop.wait(every):
+                self.recover_decisions()
+
+        threading.Thread(target=sweep, name="approvals-sweeper", daemon=True).start()
+        return stop
 
     def recover_decisions(self) -> int:
         """Finish decisions whose process stopped half-way (see approvals.recover); how many."""

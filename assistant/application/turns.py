@@ -65,6 +65,11 @@ def stream_turn(
             f"Your order is waiting for store approval ({pending.id}); "
             "you can keep chatting once the store has decided."
         )
+    if stopped_turn(ctx, session_id) == text:
+        # The same message again after a turn stopped part-way: carry on from the last saved
+        # step instead of adding the message twice (which would repeat what already ran).
+        yield from run(ctx, session_id, None)
+        return
     graph_input = {
         "messages": [HumanMessage(text)],
         "user": conversation.user,
@@ -80,20 +85,50 @@ def run(
     """Run the graph from `config` (the newest checkpoint by default) and stream the turn."""
     config = ctx.with_engine(config) if config else ctx.config_for(session_id)
     tools: list[str] = []
+    try:
+        with readable_errors(ctx.settings):
+            chunks = ctx.graph.stream(
+                graph_input,
+                config,
+                stream_mode=["messages", "updates"],
+                durability=ctx.settings.durability,
+            )
+            for event in stream_events(chunks):
+                if event.kind == "tool":
+                    tools.append(event.text)
+                yield event
+    except TurnError as error:
+        raise TurnError(f"{error} {what_was_saved(ctx, session_id)}") from error
     with readable_errors(ctx.settings):
-        chunks = ctx.graph.stream(
-            graph_input,
-            config,
-            stream_mode=["messages", "updates"],
-            durability=ctx.settings.durability,
-        )
-        for event in stream_events(chunks):
-            if event.kind == "tool":
-                tools.append(event.text)
-            yield event
         result = current(ctx, session_id)
     result.tool_activity = tools
     yield TurnEvent("done", result=result)
+
+
+def stopped_turn(ctx: ShopContext, session_id: str) -> str | None:
+    """The shopper message of a turn that stopped part-way (steps left to run), else None."""
+    snapshot = ctx.snapshot(session_id)
+    if not snapshot.next or snapshot.interrupts:
+        return None
+    messages = (snapshot.values or {}).get("messages", [])
+    return next((m.text for m in reversed(messages) if isinstance(m, HumanMessage)), None)
+
+
+def what_was_saved(ctx: ShopContext, session_id: str) -> str:
+    """One sentence on what a failed turn left saved, read back from the session store."""
+    try:
+        snapshot = ctx.snapshot(session_id)
+    except TurnError:
+        return "What was saved before the failure is kept; try again in a moment."
+    step = (snapshot.metadata or {}).get("step", "?")
+    if snapshot.interrupts:
+        return f"Saved up to step {step}: your checkout is waiting for store approval."
+    if snapshot.next:
+        return (
+            f"Saved up to step {step}; nothing after it counts. Send the same message again to "
+            "carry on from there (what already ran is not repeated)."
+        )
+    return f"The turn itself completed and was saved (step {step})."
 
 
 def final_result(events: Iterator[TurnEvent]) -> TurnResult:
