@@ -302,6 +302,7 @@ def copy_conversation(
         ctx.checkpointer.copy_thread(session_id, target)
         if checkpoint_id is not None:
             ctx.graph.update_state(ctx.config_for(target, checkpoint_id), None, as_node="__copy__")
+    shopdb.mark_copy(ctx.engine, target, session_id)
     shopdb.touch_conversation(ctx.engine, target, title=f"{source.title} (copy)")
     return target
 

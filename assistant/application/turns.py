@@ -181,9 +181,23 @@ def record_pending(ctx: ShopContext, session_id: str, interrupt: Interrupt) -> A
     """The approval record of a checkout interrupt (created the first time it is seen)."""
     summary = pending_checkout(interrupt.value)
     approval = shopdb.create_pending(
-        ctx.engine, session_id=session_id, interrupt_id=interrupt.id, **summary
+        ctx.engine,
+        session_id=session_id,
+        interrupt_id=interrupt.id,
+        repeat_of_order=repeated_order(ctx, session_id, summary["items"]),
+        **summary,
     )
     return ApprovalView.of(approval)
+
+
+def repeated_order(ctx: ShopContext, session_id: str, items: list[dict]) -> str | None:
+    """The order that already bought exactly this cart in a conversation this one was copied
+    from, if any: replaying a copied checkout must not look like a new purchase to the store."""
+    for ancestor in shopdb.copy_ancestors(ctx.engine, session_id):
+        for order in shopdb.orders_of_session(ctx.engine, ancestor):
+            if order.status == "placed" and shopdb.same_cart(order, items):
+                return order.id
+    return None
 
 
 def writable(ctx: ShopContext, username: str, session_id: str) -> None:

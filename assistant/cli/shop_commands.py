@@ -214,6 +214,7 @@ def _approvals_list(args: argparse.Namespace) -> int:
     text = "\n".join(
         f"{r['id']}  {r['status']:<9} {r['user']:<8} ${r['total']:.2f}  "
         + ", ".join(f"{i['name']} {i['size']:g}×{i['quantity']}" for i in r["items"])
+        + (f"  [repeat of order {r['repeat_of_order']}]" if r["repeat_of_order"] else "")
         for r in rows
     )
     _print(rows, args.json, text or "no pending checkouts")

@@ -27,9 +27,11 @@ from assistant.shopdb.approvals import (
 )
 from assistant.shopdb.conversations import (
     add_conversation,
+    copy_ancestors,
     get_conversation,
     idle_conversations,
     list_conversations,
+    mark_copy,
     set_conversation_status,
     touch_conversation,
 )
@@ -45,6 +47,7 @@ from assistant.shopdb.orders import (
     orders_of_session,
     place_order,
     recent_orders,
+    same_cart,
 )
 from assistant.shopdb.search import (
     InvalidSearch,
@@ -105,6 +108,7 @@ __all__ = [
     "cancel_order",
     "claim_decision",
     "close_stale",
+    "copy_ancestors",
     "create_pending",
     "expired_claims",
     "find_product",
@@ -123,6 +127,7 @@ __all__ = [
     "list_conversations",
     "list_users",
     "load_vocabulary",
+    "mark_copy",
     "normalize_category",
     "normalize_color",
     "normalize_gender",
@@ -133,6 +138,7 @@ __all__ = [
     "recent_orders",
     "reclaim_expired",
     "release_claim",
+    "same_cart",
     "search_products",
     "session_scope",
     "set_conversation_status",

@@ -78,6 +78,28 @@ def set_conversation_status(
         return conversation
 
 
+def mark_copy(bind: Session | Engine, session_id: str, source: str) -> None:
+    """Record that conversation `session_id` was copied from conversation `source`."""
+    with session_scope(bind) as session:
+        conversation = session.get(Conversation, session_id)
+        if conversation is not None:
+            conversation.copied_from = source
+            session.add(conversation)
+            session.commit()
+
+
+def copy_ancestors(bind: Session | Engine, session_id: str, limit: int = 20) -> list[str]:
+    """The conversations `session_id` was copied from, nearest first (a copy of a copy...)."""
+    ancestors: list[str] = []
+    current = get_conversation(bind, session_id)
+    while current is not None and current.copied_from and len(ancestors) < limit:
+        if current.copied_from in ancestors:
+            break
+        ancestors.append(current.copied_from)
+        current = get_conversation(bind, current.copied_from)
+    return ancestors
+
+
 def idle_conversations(bind: Session | Engine, idle_since: datetime) -> list[str]:
     """Ids of conversations (not deleted) with no activity since `idle_since`."""
     with session_scope(bind) as session:

@@ -236,3 +236,10 @@ def orders_of_session(bind: Session | Engine, session_id: str) -> list[Order]:
     with session_scope(bind) as session:
         statement = select(Order).where(Order.session_id == session_id).order_by(Order.created_at)
         return [_with_lines(session, order) for order in session.exec(statement).all()]
+
+
+def same_cart(order: Order, items: Iterable[Mapping[str, Any]]) -> bool:
+    """True when the order's lines are exactly these cart lines (product, size, quantity)."""
+    wanted = _merged_lines(items)
+    placed = {(line.product_id, float(line.size)): line.quantity for line in order.lines}
+    return wanted == placed

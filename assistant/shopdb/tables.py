@@ -222,3 +222,5 @@ class Conversation(SQLModel, table=True):
     status: str = Field(default="ACTIVE", max_length=16)
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now, index=True)
+    # The conversation this one was copied from (History → "Copy into a new conversation").
+    copied_from: str | None = Field(default=None, max_length=64)

@@ -73,3 +73,22 @@ def test_cart_fork_validates_the_edited_lines(shop: Shop) -> None:
     assert result.cart[0]["quantity"] == 3
     emptied = shop.fork("alice", session_id, latest.checkpoint_id, cart=[{**line, "quantity": 0}])
     assert emptied.cart == []
+
+
+def test_a_copied_checkout_of_a_cart_already_bought_is_marked_as_a_repeat(shop: Shop) -> None:
+    source = _search_and_add(shop)
+    before_checkout = shop.history(source)[0].checkpoint_id
+    waiting = shop.send("alice", source, "checkout")
+    assert waiting.pending_approval.repeat_of_order is None  # a first purchase
+    shop.decide(waiting.pending_approval.id, {"action": "approve", "operator": "olga"})
+    [order] = shop.orders()
+
+    copy = shop.fork_conversation("alice", source, before_checkout)
+    again = shop.send("alice", copy, "checkout")
+
+    assert again.pending_approval.repeat_of_order == order.id
+    assert shop.approvals()[0].repeat_of_order == order.id
+    # A different cart in the copy is a new purchase, not a repeat.
+    other = shop.fork_conversation("alice", source, before_checkout)
+    shop.send("alice", other, "make it 2 pairs")
+    assert shop.send("alice", other, "checkout").pending_approval.repeat_of_order is None

@@ -52,7 +52,8 @@ def console(shop: Shop, operator: str) -> None:
 def approval_queue(shop: Shop, operator: str) -> None:
     """Pending checkouts across all sessions, newest first, with the decision controls."""
     try:
-        pending = shop.approvals("pending")
+        # Decisions under way stay in sight until they are finished (by themselves if need be).
+        pending = shop.approvals("pending") + shop.approvals("deciding")
     except Exception as error:
         st.warning(readable(error, "loading the queue"), icon=":material/sync_problem:")
         return
@@ -77,7 +78,22 @@ def approval_card(shop: Shop, operator: str, approval: ApprovalView) -> None:
             f"session `{approval.session_id}` · {approval.created_at[:19]}"
         )
         total.metric("Total", f"${float(approval.total or approval.subtotal):,.2f}")
+        if approval.repeat_of_order:
+            st.warning(
+                f"Repeat of order **{approval.repeat_of_order}**: this exact cart was already "
+                "bought in the conversation this one was copied from.",
+                icon=":material/content_copy:",
+            )
+        if approval.status == "deciding":
+            note = f" Last attempt failed: {approval.last_error}" if approval.last_error else ""
+            st.info(
+                f"Being decided by {approval.decided_by} (attempt {approval.attempts}); it "
+                f"finishes by itself if that was interrupted.{note}",
+                icon=":material/autorenew:",
+            )
         order_lines_table(approval.items)
+        if approval.status != "pending":
+            return
         st.button(
             "Approve",
             key=f"approve-{approval_id}",
