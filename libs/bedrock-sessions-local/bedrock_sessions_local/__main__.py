@@ -31,6 +31,13 @@ def _rate(text: str) -> float:
     return value
 
 
+def _seed(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} must be an integer >= 0")
+    return value
+
+
 def _non_negative(text: str) -> float:
     value = float(text)
     if value < 0 or value != value:
@@ -69,7 +76,40 @@ def build_parser() -> argparse.ArgumentParser:
         "--internal-error-rate",
         type=_rate,
         default=0.0,
-        help="probability of an injected InternalServerException (500)",
+        help="probability of an injected InternalServerException (500), nothing done",
+    )
+    parser.add_argument(
+        "--commit-error-rate",
+        type=_rate,
+        default=0.0,
+        help="probability that a call which succeeded (and committed) answers "
+        "InternalServerException (500)",
+    )
+    parser.add_argument(
+        "--commit-drop-rate",
+        type=_rate,
+        default=0.0,
+        help="probability that a call which succeeded (and committed) has its connection "
+        "reset halfway through the answer",
+    )
+    parser.add_argument(
+        "--slow-response-rate",
+        type=_rate,
+        default=0.0,
+        help="probability that a call which succeeded (and committed) answers only after "
+        "--slow-response-ms",
+    )
+    parser.add_argument(
+        "--slow-response-ms",
+        type=_non_negative,
+        default=0.0,
+        help="delay of a slow answer (awaited: it never blocks other requests)",
+    )
+    parser.add_argument(
+        "--fault-seed",
+        type=_seed,
+        default=None,
+        help="seed of the fault dice, for a repeatable sequence (default: from the OS)",
     )
     parser.add_argument(
         "--session-ttl-seconds",
@@ -106,7 +146,12 @@ def main(argv: list[str] | None = None) -> int:
         latency_ms=args.latency_ms,
         throttle_rate=args.throttle_rate,
         internal_error_rate=args.internal_error_rate,
+        commit_error_rate=args.commit_error_rate,
+        commit_drop_rate=args.commit_drop_rate,
+        slow_response_rate=args.slow_response_rate,
+        slow_response_ms=args.slow_response_ms,
         session_ttl_seconds=args.session_ttl_seconds,
+        fault_seed=args.fault_seed,
     )
     try:
         backend = SessionBackend(

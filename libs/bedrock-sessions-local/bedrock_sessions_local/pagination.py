@@ -51,6 +51,15 @@ def decode_token(token: str, operation: str, scope: str) -> int:
     return seq
 
 
+def seq_before(next_token: str | None, operation: str, scope: str) -> int:
+    """Return where a page starts: before the token's last seq, or before MAX_SEQ when first.
+
+    Raises:
+        ValidationException: as :func:`decode_token`.
+    """
+    return decode_token(next_token, operation, scope) if next_token else MAX_SEQ
+
+
 def keyset_page(
     operation: str,
     scope: str,

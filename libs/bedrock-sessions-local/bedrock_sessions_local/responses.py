@@ -7,6 +7,10 @@ JSON. Every failure becomes the AWS error shape: the status of the error class, 
 ``x-amzn-ErrorType`` and the body ``{"message", "__type"}``, which botocore parses into
 ``ClientError.response["Error"]``. Bad input is always a 4xx; a 500 means a bug, and is logged.
 
+Faults AWS has are injected at the knobs' rates (``faults.py``): before the backend call
+(throttling, a 500 with nothing done) and after it (a 500, a reset connection or a late answer
+for a call that did commit).
+
 Besides the API, two local endpoints serve tests and benchmarks: ``GET /health`` and
 ``GET|POST /_local/config`` (the :class:`~bedrock_sessions_local.config.ServiceKnobs`).
 """
@@ -15,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 import uuid
 from datetime import UTC, datetime
@@ -27,13 +30,13 @@ import orjson
 from botocore import xform_name
 from botocore.model import ServiceModel
 
+from bedrock_sessions_local import faults
 from bedrock_sessions_local.config import MAX_REQUEST_BODY_BYTES, ServiceKnobs
 from bedrock_sessions_local.exceptions import (
     InternalServerException,
     RequestEntityTooLargeException,
     SerializationException,
     SessionServiceError,
-    ThrottlingException,
     UnknownOperationException,
     UnsupportedMediaTypeException,
     ValidationException,
@@ -86,7 +89,8 @@ class SessionServiceApp:
 
     Backend calls run on the event loop thread, one at a time: each takes well under a
     millisecond, and serialising them keeps a SQLite file consistent without locks. Injected
-    latency is awaited, so it never blocks other requests.
+    latency and slow answers are awaited, so they never block other requests. A call the
+    backend has run is committed before any fault touches its answer.
     """
 
     def __init__(
@@ -116,7 +120,6 @@ class SessionServiceApp:
             }
             for route in self.routes.routes
         }
-        self._random = random.Random()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """Serve one ASGI connection scope (``http`` or ``lifespan``)."""
@@ -146,6 +149,7 @@ class SessionServiceApp:
         request_id = str(uuid.uuid4())
         method = scope["method"]
         raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
+        after_commit: faults.AfterCommit | None = None
         try:
             if raw_path == b"/health" or raw_path == b"/_local/config":
                 status, body = await self._local(method, raw_path, scope, receive)
@@ -156,8 +160,12 @@ class SessionServiceApp:
                     before_sleep = time.perf_counter_ns()
                     await asyncio.sleep(self.knobs.latency_ms / 1000)
                     slept_ns = time.perf_counter_ns() - before_sleep
-                self._inject_faults()
+                faults.before_operation(self.knobs)
                 status, body = self._call(route, labels, scope, body_bytes)
+                # committed: from here on a fault loses or delays the answer, never the write
+                after_commit = faults.after_operation(self.knobs)
+                if after_commit is faults.AfterCommit.ERROR:
+                    raise faults.error_after_commit()
             headers = [(b"content-type", _JSON)]
         except _ClientGone:
             return
@@ -172,13 +180,21 @@ class SessionServiceApp:
                     f"Internal error ({type(error).__name__}); request id {request_id}."
                 )
             )
+        if after_commit is faults.AfterCommit.SLOW:
+            slept_ns += await faults.wait_unless_disconnected(
+                receive, self.knobs.slow_response_ms / 1000
+            )
         elapsed_us = (time.perf_counter_ns() - started - slept_ns) // 1000
         headers += [
             (b"content-length", str(len(body)).encode()),
             (b"x-amzn-requestid", request_id.encode()),
             (b"x-local-service-time-us", str(elapsed_us).encode()),
         ]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
+        start = {"type": "http.response.start", "status": status, "headers": headers}
+        if after_commit is faults.AfterCommit.DROP:
+            await faults.drop_connection(send, receive, start, body)
+            return
+        await send(start)
         await send({"type": "http.response.body", "body": body})
 
     def _call(
@@ -235,15 +251,6 @@ class SessionServiceApp:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
-
-    def _inject_faults(self) -> None:
-        knobs = self.knobs
-        if knobs.throttle_rate and self._random.random() < knobs.throttle_rate:
-            raise ThrottlingException("Rate exceeded (throttling injected by the local service).")
-        if knobs.internal_error_rate and self._random.random() < knobs.internal_error_rate:
-            raise InternalServerException(
-                "Internal server error (fault injected by the local service)."
-            )
 
     async def _local(
         self, method: str, raw_path: bytes, scope: dict[str, Any], receive: Any

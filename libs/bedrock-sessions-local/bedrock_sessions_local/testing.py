@@ -2,13 +2,14 @@
 
 Example::
 
-    from bedrock_sessions_local.testing import running_service
+    from bedrock_sessions_local.testing import make_client, running_service
 
     with running_service(db=tmp_path / "sessions.db") as endpoint_url:
-        client = boto3.client("bedrock-agent-runtime", endpoint_url=endpoint_url,
-                              region_name="us-east-1", aws_access_key_id="x",
-                              aws_secret_access_key="x")
+        client = make_client(endpoint_url)
         client.create_session()
+
+With pytest, the same comes as fixtures (``bedrock_sessions_local.pytest_plugin``, loaded
+automatically once the package is installed).
 
 The server runs on a daemon thread of the test process and starts in a few milliseconds after
 the botocore model is loaded. :func:`configure_service` changes knobs of any running service
@@ -28,6 +29,10 @@ from bedrock_sessions_local.config import MAX_REQUEST_BODY_BYTES, Quotas, Servic
 from bedrock_sessions_local.models import SessionBackend
 from bedrock_sessions_local.server import BackgroundService
 
+#: Credentials for the local service: it checks no signature, but botocore must sign something.
+#: Demo values, not a secret.
+LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+
 
 @contextmanager
 def running_service(
@@ -41,7 +46,12 @@ def running_service(
     latency_ms: float = 0.0,
     throttle_rate: float = 0.0,
     internal_error_rate: float = 0.0,
+    commit_error_rate: float = 0.0,
+    commit_drop_rate: float = 0.0,
+    slow_response_rate: float = 0.0,
+    slow_response_ms: float = 0.0,
     session_ttl_seconds: float | None = None,
+    fault_seed: int | None = None,
 ) -> Iterator[str]:
     """Run the service for the duration of a ``with`` block and yield its endpoint URL.
 
@@ -52,15 +62,30 @@ def running_service(
         quotas: limits that answer ServiceQuotaExceededException.
         default_page_size: page size of List calls without maxResults.
         max_body_bytes: largest request body accepted (larger ones answer 413).
-        latency_ms, throttle_rate, internal_error_rate, session_ttl_seconds: initial knobs.
+        latency_ms, throttle_rate, internal_error_rate, commit_error_rate,
+            commit_drop_rate, slow_response_rate, slow_response_ms, session_ttl_seconds,
+            fault_seed: initial knobs (see :class:`~bedrock_sessions_local.config.ServiceKnobs`).
 
     The service stops (finishing requests in flight) when the block exits, even on error.
+
+    Raises:
+        ValueError: a knob is out of range (a rate above 1, a negative duration...), checked
+            as ``POST /_local/config`` checks it.
     """
-    knobs = ServiceKnobs(
-        latency_ms=latency_ms,
-        throttle_rate=throttle_rate,
-        internal_error_rate=internal_error_rate,
-        session_ttl_seconds=session_ttl_seconds,
+    knobs = ServiceKnobs()
+    # the checks of POST /_local/config: a bad value fails here, not at the first request
+    knobs.update(
+        {
+            "latency_ms": latency_ms,
+            "throttle_rate": throttle_rate,
+            "internal_error_rate": internal_error_rate,
+            "commit_error_rate": commit_error_rate,
+            "commit_drop_rate": commit_drop_rate,
+            "slow_response_rate": slow_response_rate,
+            "slow_response_ms": slow_response_ms,
+            "session_ttl_seconds": session_ttl_seconds,
+            "fault_seed": fault_seed,
+        }
     )
     extra: dict[str, Any] = {}
     if default_page_size is not None:
@@ -95,3 +120,23 @@ def service_config(endpoint_url: str) -> dict[str, Any]:
     """Return the knobs of a running service."""
     with urllib.request.urlopen(f"{endpoint_url}/_local/config", timeout=10) as response:
         return json.loads(response.read())
+
+
+def make_client(endpoint_url: str, *, region: str = "us-east-1", **config: Any) -> Any:
+    """A real boto3 ``bedrock-agent-runtime`` client of a local service.
+
+    Keyword arguments go to ``botocore.config.Config`` (for example
+    ``retries={"total_max_attempts": 1, "mode": "standard"}`` to observe injected faults: in
+    ``retries``, botocore's ``max_attempts`` counts retries, not attempts). The pool
+    allows 32 connections, enough for a checkpointer's concurrent page reads.
+    """
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "bedrock-agent-runtime",
+        endpoint_url=endpoint_url,
+        region_name=region,
+        config=Config(**{"max_pool_connections": 32, **config}),
+        **LOCAL_CREDENTIALS,
+    )

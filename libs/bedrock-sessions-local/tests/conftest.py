@@ -1,0 +1,76 @@
+"""Fixtures of the local service's own tests.
+
+The service's tests use the package's pytest plugin (``bedrock_sessions_local.pytest_plugin``):
+one service per module (``session_service_url``), a client (``session_client``) and
+``new_session``. Tests create their own sessions, so they share a service; knobs a test changes
+are reset after it. Added here: two client names that read better in these tests, a service
+per module on SQLite and on PostgreSQL, and a backend with a frozen clock for the tests that
+run without HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import bedrock_sessions_local.models as models
+from bedrock_sessions_local.config import Quotas, ServiceKnobs
+from bedrock_sessions_local.models import SessionBackend
+from bedrock_sessions_local.testing import make_client, running_service
+from sessions_local_backend_support import START_US, STEP_QUOTA, TTL_SECONDS, FrozenClock
+
+
+@pytest.fixture(scope="module")
+def client(session_client: Any) -> Any:
+    """The module's boto3 client (botocore retries left at their default)."""
+    return session_client
+
+
+@pytest.fixture(scope="module")
+def no_retry_client(session_service_url: str) -> Any:
+    """A boto3 client that never retries, to observe injected faults as the client meets them.
+
+    ``total_max_attempts`` counts the first attempt; botocore's ``max_attempts`` would not (it
+    is the number of retries: ``max_attempts=1`` still retries once).
+    """
+    return make_client(session_service_url, retries={"total_max_attempts": 1, "mode": "standard"})
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def service_on_both_databases(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A service for the module, once on a SQLite file and once on PostgreSQL.
+
+    A module opts in by deriving its ``session_service_url`` from this fixture; its tests then
+    run twice, once per database.
+    """
+    if request.param == "sqlite":
+        db = str(tmp_path_factory.mktemp("sessions") / "sessions.db")
+    else:
+        db = request.getfixturevalue("new_postgres_database")()
+    with running_service(db=db) as url:
+        yield url
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
+    """The backend's clock, frozen at START_US for the test (every backend of the process)."""
+    frozen = FrozenClock(START_US)
+    monkeypatch.setattr(models, "now_us", frozen)
+    return frozen
+
+
+@pytest.fixture
+def backend(tmp_path: Path) -> Iterator[SessionBackend]:
+    """A file backend (WAL, checkpoint thread) with a 60 s idle TTL and a 3-step quota."""
+    built = SessionBackend(
+        str(tmp_path / "sessions.db"),
+        knobs=ServiceKnobs(session_ttl_seconds=TTL_SECONDS),
+        quotas=Quotas(max_steps_per_session=STEP_QUOTA),
+    )
+    yield built
+    built.close()
