@@ -43,6 +43,12 @@ class Settings(BaseSettings):
         "us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
     )
     kms_key_arn: str | None = None
+    # Attempts per session-store call in all (retried on throttling, 5xx, timeouts and dropped
+    # connections with jittered exponential back-off: at most 1+2+4+8 s of waiting). Every
+    # write the checkpointer makes is idempotent, so retrying a committed write is safe.
+    session_max_attempts: int = 5
+    session_connect_timeout: float = 3.0
+    session_read_timeout: float = 30.0
     app_name: str = "shoe-assistant"
     session_retention_days: int = 30
 

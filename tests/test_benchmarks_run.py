@@ -36,3 +36,12 @@ def test_checkpointer_benchmark_compares_upstream_and_ours() -> None:
     for scenario in ("chat turn", "get_state latest", "history page 20", "history full"):
         assert f"| {scenario}" in out
     assert "| upstream |" in out and "| ours" in out
+
+
+@pytest.mark.timeout(600)
+def test_the_short_chaos_run_meets_every_goal() -> None:
+    """Kill -9 of the approver, the session service and a chat, and every kind of fault, a few
+    rounds each (the full run is `shoe-assistant bench chaos`): nothing stuck, nothing doubled."""
+    out = bench("chaos", "--quick")
+    assert "| kill -9 `approvals approve` |" in out and "| crowd:" in out
+    assert "all goals met" in out

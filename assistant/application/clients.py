@@ -17,15 +17,28 @@ from botocore.config import Config
 from assistant.settings import Settings
 from langgraph_checkpoint_bedrock_sessions import error_code, make_session_client
 
-__all__ = ["CLIENT_CONFIG", "error_code", "session_client"]
+__all__ = ["client_config", "error_code", "session_client"]
 
-# Standard mode retries ThrottlingException, 5xx answers and timeouts with jittered back-off.
-CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 4},
-    connect_timeout=3,
-    read_timeout=30,
-    user_agent_extra="shoe-assistant",
-)
+
+def client_config(settings: Settings) -> Config:
+    """Timeouts, retries and user agent of the session-store client, from the settings.
+
+    Every call is tried up to `SESSION_MAX_ATTEMPTS` times in all on throttling, 5xx answers,
+    timeouts and dropped connections, with jittered exponential back-off (botocore's "legacy"
+    mode: a random base doubled per attempt). Not "standard" or "adaptive": both share one
+    retry quota per client, and a retried write that the store had already committed ends in
+    a 409 that the checkpointer resolves as a success (it reads the step back), which botocore
+    never refunds to the quota. Under a sustained fault rate the one shared client then stops
+    retrying altogether (seen after about a dozen turns at 20 %). Every write the checkpointer
+    makes is idempotent, so a bounded number of retries per call is safe; a budget per call
+    instead of per client keeps one bad minute from disabling retries for the rest of the day.
+    """
+    return Config(
+        retries={"mode": "legacy", "total_max_attempts": settings.session_max_attempts},
+        connect_timeout=settings.session_connect_timeout,
+        read_timeout=settings.session_read_timeout,
+        user_agent_extra="shoe-assistant",
+    )
 
 
 def session_client(settings: Settings) -> Any:
@@ -38,6 +51,6 @@ def session_client(settings: Settings) -> Any:
     return make_session_client(
         settings.resolved_session_endpoint,
         settings.aws_region,
-        config=CLIENT_CONFIG,
+        config=client_config(settings),
         **credentials,
     )

@@ -151,6 +151,7 @@ class Shop:
         Raises TurnError (before anything is written) for bad input, an ended or foreign
         conversation, or a checkout still waiting for the store.
         """
+        self.recover_decisions()  # a decision left half-done must not hold this turn back
         return turns.stream_turn(self.context, username, session_id, message)
 
     def current(self, session_id: str) -> TurnResult:

@@ -12,6 +12,7 @@ from assistant.settings import PROJECT_ROOT
 BENCHMARKS = {
     "service": "bench_session_service.py",
     "checkpointer": "bench_checkpointer.py",
+    "chaos": "chaos.py",
 }
 
 
@@ -19,8 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `bench` subcommand."""
     bench = subparsers.add_parser(
         "bench",
-        help="run a benchmark (service or checkpointer)",
-        description="Run benchmarks/bench_<name>.py; extra arguments (e.g. --quick) go to it.",
+        help="run a benchmark (service, checkpointer) or the chaos run",
+        description="Run a script of benchmarks/; extra arguments (e.g. --quick) go to it.",
     )
     bench.add_argument("name", choices=sorted(BENCHMARKS))
     bench.add_argument("args", nargs=argparse.REMAINDER, help="passed to the script")
