@@ -26,21 +26,17 @@ exit status is 1 when a figure misses its goal.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -48,11 +44,10 @@ from tqdm import tqdm
 
 from assistant import shopdb
 from assistant.application import Shop, TurnError
-from assistant.settings import Settings
 
-PRODUCT_QUERY = "trail shoes in size 9"
-ADD = "add the first one in size 9"
-LEASE_SECONDS = 1.0
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the lab beside this script
+from chaos_lab import ADD, PRODUCT_QUERY, Lab, Tally, retrying
+
 FAULT_KINDS = {
     "throttled (429)": {"throttle_rate": 0.2},
     "500 before the commit": {"internal_error_rate": 0.2},
@@ -68,204 +63,6 @@ MIXED_10 = {
     "slow_response_rate": 0.02,
     "slow_response_ms": 1500,
 }
-NO_FAULTS = {
-    "throttle_rate": 0.0,
-    "internal_error_rate": 0.0,
-    "commit_error_rate": 0.0,
-    "commit_drop_rate": 0.0,
-    "slow_response_rate": 0.0,
-}
-
-
-@dataclass
-class Tally:
-    """One row of the result table."""
-
-    scenario: str
-    rounds: int = 0
-    completed: int = 0
-    recovered: int = 0
-    stuck: int = 0
-    duplicates: int = 0
-    failed_turns: int = 0
-    turns: int = 0
-    notes: list[str] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def add(self, **counts: int) -> None:
-        with self.lock:
-            for name, value in counts.items():
-                setattr(self, name, getattr(self, name) + value)
-
-    def note(self, text: str) -> None:
-        with self.lock:
-            if len(self.notes) < 5:
-                self.notes.append(text)
-
-
-class Lab:
-    """A session service process, a shop database, and ways to break both."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.sessions_db = folder / "sessions.db"
-        self.shop_db = folder / "shop.db"
-        self.service: subprocess.Popen | None = None
-        self.env = {
-            **os.environ,
-            "AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME": self.url,
-            "DATABASE_URL": f"sqlite:///{self.shop_db}",
-            "SESSION_STORE": "local",
-            "MODEL": "offline",
-            "APPROVAL_LEASE_SECONDS": str(LEASE_SECONDS),
-            "SESSION_READ_TIMEOUT": "1",
-            "PYTHONUNBUFFERED": "1",
-        }
-        self.shop = self.new_shop()
-
-    def settings(self) -> Settings:
-        return Settings(
-            _env_file=None,
-            AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME=self.url,
-            database_url=f"sqlite:///{self.shop_db}",
-            session_store="local",
-            model="offline",
-            approval_lease_seconds=LEASE_SECONDS,
-            session_read_timeout=1.0,
-        )
-
-    def new_shop(self) -> Shop:
-        """A Shop as a new process would build it (its start runs the recovery)."""
-        return Shop(settings=self.settings())
-
-    # --- the session service --------------------------------------------------------------
-    def start_service(self) -> None:
-        self.service = subprocess.Popen(
-            [sys.executable, "-m", "bedrock_sessions_local", "--host", "127.0.0.1",
-             "--port", str(self.port), "--db", str(self.sessions_db)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("the session service did not start")
-
-    def kill_service(self) -> None:
-        if self.service is not None and self.service.poll() is None:
-            self.service.send_signal(signal.SIGKILL)
-            self.service.wait()
-
-    def faults(self, **knobs: float) -> None:
-        request = urllib.request.Request(
-            f"{self.url}/_local/config",
-            data=json.dumps({**NO_FAULTS, **knobs}).encode(),
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=10):
-            pass
-
-    # --- commands in their own processes --------------------------------------------------
-    def command(self, *args: str) -> subprocess.Popen:
-        return subprocess.Popen(
-            [sys.executable, "-m", "assistant.cli", *args],
-            env=self.env,
-            cwd=self.folder,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-
-    def show_from_new_process(self, user: str, session_id: str) -> dict:
-        process = self.command("sessions", "show", session_id, "--user", user, "--json")
-        out, err = process.communicate(timeout=120)
-        if process.returncode != 0:
-            raise RuntimeError(f"sessions show failed: {err.strip()}")
-        return json.loads(out)
-
-    # --- shopping -------------------------------------------------------------------------
-    def checkout_waiting(self, shop: Shop, user: str) -> tuple[str, str]:
-        """A conversation with one pair in the cart, waiting at checkout: (session, approval)."""
-        session_id = shop.new_conversation(user)
-        retrying(lambda: shop.send(user, session_id, PRODUCT_QUERY))
-        retrying(lambda: shop.send(user, session_id, ADD))
-        waiting = retrying(lambda: shop.send(user, session_id, "checkout"))
-        return session_id, waiting.pending_approval.id
-
-    def settle(self, shop: Shop, approval_id: str, timeout: float = 30) -> str:
-        """Drive an approval to a final state as the shop would; return the final status."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            shop.recover_decisions()
-            approval = shopdb.get_approval(shop.engine, approval_id)
-            if approval.status in ("approved", "rejected", "failed"):
-                return approval.status
-            if approval.status == "pending":  # back in the queue: the operator decides again
-                try:
-                    shop.decide(approval_id, {"action": "approve", "operator": "olga"})
-                except Exception:
-                    time.sleep(0.2)
-            else:
-                time.sleep(LEASE_SECONDS / 2)
-        return shopdb.get_approval(shop.engine, approval_id).status
-
-    def check_checkout(self, shop: Shop, user: str, session_id: str, approval_id: str) -> list[str]:
-        """What is wrong with a settled checkout ([] when nothing)."""
-        problems = []
-        approval = shopdb.get_approval(shop.engine, approval_id)
-        orders = [
-            o for o in shopdb.orders_of_session(shop.engine, session_id) if o.status == "placed"
-        ]
-        if len(orders) > 1:
-            problems.append(f"duplicate: {len(orders)} orders for {approval_id}")
-        if approval.status == "approved" and [o.id for o in orders] != [approval.order_id]:
-            problems.append(f"approved {approval_id} names {approval.order_id}, orders {orders}")
-        if approval.status in ("rejected", "failed") and orders:
-            problems.append(f"{approval.status} {approval_id} but order {orders[0].id} placed")
-        if approval.status not in ("approved", "rejected", "failed"):
-            problems.append(f"stuck: {approval_id} is {approval.status}")
-        try:
-            reply = retrying(lambda: shop.send(user, session_id, "what's in my cart?"))
-            if reply.pending_approval is not None:
-                problems.append(f"stuck: {session_id} still waits for the store")
-        except TurnError as error:
-            problems.append(f"the shopper cannot continue: {error}")
-        return problems
-
-
-def retrying(call: Callable, attempts: int = 4, patience: float = 15.0):
-    """What a shopper does after a failed turn: send the same message again (up to 4 times).
-
-    "Waiting for store approval" is not a failure: a decision is being applied (or finished by
-    the recovery once its lease expires), so the shopper waits for the banner, up to `patience`.
-    """
-    deadline = time.monotonic() + patience
-    attempt = 0
-    while True:
-        try:
-            return call()
-        except TurnError as error:
-            waiting = "waiting for store approval" in str(error)
-            if waiting and time.monotonic() < deadline:
-                time.sleep(LEASE_SECONDS / 2)
-                continue
-            attempt += 1
-            if attempt >= attempts:
-                raise
-            time.sleep(0.3)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # --- scenarios ---------------------------------------------------------------------------
@@ -274,11 +71,13 @@ def _free_port() -> int:
 def kill_the_approver(lab: Lab, rounds: int, rng: random.Random, bar: tqdm) -> Tally:
     tally = Tally("kill -9 `approvals approve`")
     shop = lab.shop
-    window = _measure(lab)
-    for _ in range(rounds):
+    started, window = _measure(lab)
+    moments = [rng.uniform(started, window) for _ in range(rounds)]
+
+    def one(moment: float) -> None:
         session_id, approval_id = lab.checkout_waiting(shop, "alice")
         process = lab.command("approvals", "approve", approval_id, "--operator", "olga")
-        time.sleep(rng.uniform(0, window))
+        time.sleep(moment)
         killed = process.poll() is None
         if killed:
             process.send_signal(signal.SIGKILL)
@@ -288,6 +87,9 @@ def kill_the_approver(lab: Lab, rounds: int, rng: random.Random, bar: tqdm) -> T
         problems += _consistent(lab, shop, "alice", session_id)
         _count(tally, problems, recovered=killed and status != "pending")
         bar.update()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # two rounds at a time: one per core
+        list(pool.map(one, moments))
     return tally
 
 
@@ -334,12 +136,17 @@ def kill_the_service(lab: Lab, rounds: int, rng: random.Random, bar: tqdm) -> Ta
 def kill_the_chat(lab: Lab, rounds: int, rng: random.Random, bar: tqdm) -> Tally:
     tally = Tally("kill -9 `chat` during a turn")
     shop = lab.shop
-    window = _measure(lab, chat=True)
-    for _ in range(rounds):
+    started, window = _measure(lab, chat=True)
+    moments = [rng.uniform(started, window) for _ in range(rounds)]
+
+    def one(moment: float) -> None:
         session_id = shop.new_conversation("carol")
-        retrying(lambda sid=session_id: shop.send("carol", sid, PRODUCT_QUERY))
-        process = lab.command("chat", "--user", "carol", "--session", session_id, ADD)
-        time.sleep(rng.uniform(0, window))
+        retrying(lambda: shop.send("carol", session_id, PRODUCT_QUERY))
+        message_id = str(uuid.uuid4())  # what a client keeps to send the same message again
+        process = lab.command(
+            "chat", "--user", "carol", "--session", session_id, "--message-id", message_id, ADD
+        )
+        time.sleep(moment)
         killed = process.poll() is None
         if killed:
             process.send_signal(signal.SIGKILL)
@@ -347,7 +154,9 @@ def kill_the_chat(lab: Lab, rounds: int, rng: random.Random, bar: tqdm) -> Tally
         problems = []
         try:
             # The shopper sends the same message again, from a new process.
-            result = retrying(lambda sid=session_id: lab.new_shop().send("carol", sid, ADD))
+            result = retrying(
+                lambda: lab.new_shop().send("carol", session_id, ADD, message_id=message_id)
+            )
             pairs = sum(line["quantity"] for line in result.cart)
             if pairs != 1:
                 problems.append(f"duplicate: {pairs} pairs after one add")
@@ -356,6 +165,9 @@ def kill_the_chat(lab: Lab, rounds: int, rng: random.Random, bar: tqdm) -> Tally
         problems += _consistent(lab, shop, "carol", session_id)
         _count(tally, problems, recovered=killed)
         bar.update()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(one, moments))
     return tally
 
 
@@ -463,25 +275,28 @@ def crowd(lab: Lab, shoppers: int, turns: int, bar: tqdm) -> Tally:
 # --- helpers -----------------------------------------------------------------------------
 
 
-def _measure(lab: Lab, chat: bool = False) -> float:
-    """How long one un-killed command takes here: kills land anywhere inside it."""
-    shop = lab.shop
+def _measure(lab: Lab, chat: bool = False) -> tuple[float, float]:
+    """When an un-killed command starts its work (after its imports) and when it ends: kills
+    land at random moments in between, where a crash can leave something half-done."""
     started = time.monotonic()
+    subprocess.run([sys.executable, "-c", "import assistant.application"], check=True, env=lab.env)
+    work_starts = time.monotonic() - started
+    shop = lab.shop
     if chat:
         session_id = shop.new_conversation("carol")
+        started = time.monotonic()
         process = lab.command("chat", "--user", "carol", "--session", session_id, PRODUCT_QUERY)
     else:
         _, approval_id = lab.checkout_waiting(shop, "alice")
         started = time.monotonic()
         process = lab.command("approvals", "approve", approval_id)
     process.communicate(timeout=180)
-    return time.monotonic() - started
+    return work_starts, time.monotonic() - started
 
 
 def _consistent(lab: Lab, shop: Shop, user: str, session_id: str) -> list[str]:
-    shown = lab.show_from_new_process(user, session_id)
     here = [m.text for m in shop.messages(session_id)]
-    there = [m["text"] for m in shown["messages"]]
+    there = lab.read_from_another_process(user, session_id)
     return [] if here == there else [f"inconsistent read of {session_id}"]
 
 
@@ -545,6 +360,8 @@ def run(rounds: int, shoppers: int, crowd_size: int, seed: int) -> tuple[list[Ta
                 tallies.append(crowd(lab, crowd_size, 5, bar))
         finally:
             lab.kill_service()
+            if lab.reader is not None:
+                lab.reader.kill()
     ok = all(t.stuck == 0 and t.duplicates == 0 for t in tallies)
     ok &= all(t.turns - t.failed_turns >= round(t.turns * 0.95) for t in fault_runs)
     ok &= commit_10.failed_turns == 0

@@ -141,18 +141,23 @@ class Shop:
             )
 
     # --- turns ---------------------------------------------------------------------------
-    def send(self, username: str, session_id: str, message: Any) -> TurnResult:
+    def send(
+        self, username: str, session_id: str, message: Any, *, message_id: str | None = None
+    ) -> TurnResult:
         """Run one turn and return the reply, cart and any pending approval."""
-        return turns.final_result(self.stream(username, session_id, message))
+        return turns.final_result(self.stream(username, session_id, message, message_id))
 
-    def stream(self, username: str, session_id: str, message: Any) -> Iterator[TurnEvent]:
+    def stream(
+        self, username: str, session_id: str, message: Any, message_id: str | None = None
+    ) -> Iterator[TurnEvent]:
         """Run one turn, yielding reply tokens and tool activity as they happen, then the result.
 
+        Sending again with the same `message_id` never runs a turn twice (turns.stream_turn).
         Raises TurnError (before anything is written) for bad input, an ended or foreign
         conversation, or a checkout still waiting for the store.
         """
         self.recover_decisions()  # a decision left half-done must not hold this turn back
-        return turns.stream_turn(self.context, username, session_id, message)
+        return turns.stream_turn(self.context, username, session_id, message, message_id)
 
     def current(self, session_id: str) -> TurnResult:
         """The conversation as it stands: last reply, cart, products, pending approval."""

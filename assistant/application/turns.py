@@ -48,9 +48,17 @@ def check_message(message: Any) -> str:
 
 
 def stream_turn(
-    ctx: ShopContext, username: str, session_id: str, message: Any
+    ctx: ShopContext,
+    username: str,
+    session_id: str,
+    message: Any,
+    message_id: str | None = None,
 ) -> Iterator[TurnEvent]:
     """Run one turn, yielding reply tokens and tool activity as they happen, then the result.
+
+    `message_id` makes sending safe to repeat: a client that did not hear back (a crash, a lost
+    connection) sends the same message with the same id again, and the turn is carried on
+    where it stopped, or, if it had completed, its result is returned without running anything.
 
     Raises TurnError (before anything is written) for bad input, an ended or foreign
     conversation, or a checkout still waiting for the store.
@@ -59,6 +67,12 @@ def stream_turn(
     conversation = open_conversation(ctx, session_id, user=username)
     if conversation.status != "ACTIVE":
         raise TurnError("This conversation has ended; start a new one to keep shopping.")
+    if message_id is not None and _already_sent(ctx, session_id, message_id):
+        if stopped_turn(ctx, session_id) is not None:
+            yield from run(ctx, session_id, None)
+        else:
+            yield TurnEvent("done", result=current(ctx, session_id))
+        return
     pending = pending_approval(ctx, session_id)
     if pending is not None:
         raise TurnError(
@@ -71,7 +85,7 @@ def stream_turn(
         yield from run(ctx, session_id, None)
         return
     graph_input = {
-        "messages": [HumanMessage(text)],
+        "messages": [HumanMessage(text, id=message_id)],
         "user": conversation.user,
         "tenant": conversation.tenant,
     }
@@ -129,6 +143,12 @@ def what_was_saved(ctx: ShopContext, session_id: str) -> str:
             "carry on from there (what already ran is not repeated)."
         )
     return f"The turn itself completed and was saved (step {step})."
+
+
+def _already_sent(ctx: ShopContext, session_id: str, message_id: str) -> bool:
+    """True when a shopper message with this id is in the conversation's current branch."""
+    messages = (ctx.snapshot(session_id).values or {}).get("messages", [])
+    return any(isinstance(m, HumanMessage) and m.id == message_id for m in messages)
 
 
 def final_result(events: Iterator[TurnEvent]) -> TurnResult:

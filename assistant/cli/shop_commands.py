@@ -28,6 +28,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     chat.add_argument("--user", required=True, help="demo user, e.g. alice")
     chat.add_argument("--session", help="continue this session id (default: a new one)")
     chat.add_argument("--json", action="store_true", help="print one JSON object")
+    chat.add_argument(
+        "--message-id",
+        help="any unique id for this message (e.g. a UUID); sending again with the same id "
+        "after a crash or a lost answer never runs the turn twice",
+    )
     chat.add_argument("message", nargs="?", help="one message; interactive without it")
     chat.set_defaults(run=_chat)
 
@@ -117,7 +122,7 @@ def _chat(args: argparse.Namespace) -> int:
     shop = _shop()
     session_id = args.session or shop.new_conversation(args.user)
     if args.message is not None:
-        result = shop.send(args.user, session_id, args.message)
+        result = shop.send(args.user, session_id, args.message, message_id=args.message_id)
         if args.json:
             print(json.dumps(result.to_json(), default=str))
         else:

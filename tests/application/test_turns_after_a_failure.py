@@ -107,3 +107,31 @@ def test_a_tool_call_left_without_its_result_is_answered_before_the_next_model_c
     assert closed[3] is answered
     assert history[2].text == "and now?"  # the input is not changed
     assert close_dangling_tool_calls(closed) == closed  # already closed: nothing to do
+
+
+def test_the_same_message_id_sent_again_never_runs_the_turn_twice(shop: Shop) -> None:
+    session_id = shop.new_conversation("alice")
+    shop.send("alice", session_id, "trail shoes in size 9")
+    first = shop.send("alice", session_id, "add the first one in size 9", message_id="m-1")
+    checkpoints = len(shop.history(session_id))
+
+    # The client never heard back and sends it again: the saved result, nothing re-run.
+    again = shop.send("alice", session_id, "add the first one in size 9", message_id="m-1")
+
+    assert again.cart == first.cart and [line["quantity"] for line in again.cart] == [1]
+    assert len(shop.history(session_id)) == checkpoints
+    # A new id is a new message: the shopper really wants another pair.
+    more = shop.send("alice", session_id, "add the first one in size 9", message_id="m-2")
+    assert sum(line["quantity"] for line in more.cart) == 2
+
+
+def test_a_message_id_of_a_turn_that_stopped_carries_it_on(shop_settings: Settings) -> None:
+    shop = Shop(settings=shop_settings, model=FlakyModel(responses=[add("a1"), AIMessage("ok")]))
+    try:
+        session_id = shop.new_conversation("alice")
+        with pytest.raises(TurnError):
+            shop.send("alice", session_id, "add it", message_id="m-9")
+        done = shop.send("alice", session_id, "add it", message_id="m-9")
+        assert done.reply == "ok" and [line["quantity"] for line in done.cart] == [1]
+    finally:
+        shop.engine.dispose()

@@ -8,6 +8,8 @@ checkout's outcome is shown, which is what the shopper waits for.
 
 from __future__ import annotations
 
+import uuid
+
 import streamlit as st
 
 from assistant.application import ChatTurn, CheckoutOutcome, Shop, TurnResult
@@ -15,6 +17,7 @@ from ui.components.products import product_cards
 from ui.errors import readable
 
 SHOPPER_AVATAR = ":material/person:"
+_UNSENT = "chat.unsent"  # the message being sent, until the shop has answered it
 ASSISTANT_AVATAR = ":material/storefront:"
 
 
@@ -68,10 +71,25 @@ def checkout_outcome(outcome: CheckoutOutcome) -> None:
             st.warning(outcome.error, icon=":material/warning:")
 
 
+def message_id_for(session_id: str, text: str) -> str:
+    """The id to send `text` with: the same id as a failed send of the same text in the same
+    conversation (so sending it again never runs the turn twice), else a new one."""
+    unsent = st.session_state.get(_UNSENT)
+    if unsent and unsent["session_id"] == session_id and unsent["text"] == text:
+        return unsent["id"]
+    return str(uuid.uuid4())
+
+
 def stream_turn(
     shop: Shop, username: str, session_id: str, text: str
 ) -> tuple[TurnResult | None, str | None]:
-    """Show the shopper's message and stream the reply; return (result, error message)."""
+    """Show the shopper's message and stream the reply; return (result, error message).
+
+    Until the turn succeeds, the message and its id are kept: sending the same text again
+    reuses the id, so a turn that was in fact saved is not run a second time.
+    """
+    message_id = message_id_for(session_id, text)
+    st.session_state[_UNSENT] = {"session_id": session_id, "text": text, "id": message_id}
     with st.chat_message("user", avatar=SHOPPER_AVATAR):
         st.markdown(text)
     with st.chat_message("assistant", avatar=ASSISTANT_AVATAR):
@@ -81,7 +99,7 @@ def stream_turn(
 
         def tokens():
             nonlocal status
-            for event in shop.stream(username, session_id, text):
+            for event in shop.stream(username, session_id, text, message_id):
                 if event.kind == "token":
                     yield event.text
                 elif event.kind == "tool":
@@ -102,4 +120,5 @@ def stream_turn(
             result = outcome.get("result")
             count = len(result.tool_activity) if result else 0
             status.update(label=f"Used {count} tool{'s' if count != 1 else ''}", state="complete")
+    st.session_state.pop(_UNSENT, None)
     return outcome.get("result"), None
