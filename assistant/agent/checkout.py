@@ -26,7 +26,7 @@ from langgraph.types import Command, interrupt
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from assistant.agent.state import CartLine, cart_total
-from assistant.agent.tools import get_engine
+from assistant.agent.tools import engine_from
 from assistant.shopdb import InvalidOrder, OutOfStock, place_order
 
 
@@ -181,7 +181,7 @@ def checkout(
         )
     try:
         order = place_order(
-            get_engine(config),
+            engine_from(config),
             idempotency_key=idempotency_key(
                 session_id, cart, orders_placed(state.get("messages") or [])
             ),

@@ -22,7 +22,7 @@ from langgraph.types import Command
 
 from assistant.agent.checkout import checkout
 from assistant.agent.state import ShopState
-from assistant.agent.tools import SHOP_TOOLS, get_engine
+from assistant.agent.tools import SHOP_TOOLS, engine_from
 from assistant.shopdb import get_user
 
 ALL_TOOLS = [*SHOP_TOOLS, checkout]
@@ -44,7 +44,7 @@ Keep replies short."""
 def system_message(state: ShopState, config: RunnableConfig) -> SystemMessage:
     """Instructions plus the shopper's profile (size, gender, favourite category)."""
     profile: dict = {"user": state.get("user", "")}
-    user = get_user(get_engine(config), state.get("user", "")) if state.get("user") else None
+    user = get_user(engine_from(config), state.get("user", "")) if state.get("user") else None
     if user is not None:
         profile.update(
             name=user.display_name,

@@ -10,8 +10,8 @@ Every answer is JSON. A bad argument (unknown product, size not made or sold out
 1-10, a cart line that is not there) is answered with ``{"ok": false, "error": "..."}`` telling the
 model what to do instead; a tool never raises for the model's mistakes.
 
-Where the catalog database comes from: the run's config carries the engine, and `get_engine(config)`
-reads it from there. LangGraph passes each tool the run's config, so::
+Where the catalog database comes from: the run's config carries the engine, and
+`engine_from(config)` reads it from there. LangGraph passes each tool the run's config, so::
 
     graph.invoke(inputs, {"configurable": {"thread_id": session_id, "engine": engine}})
 
@@ -45,7 +45,7 @@ class MissingEngine(LookupError):
     """The run's config has no catalog engine in ``config["configurable"]["engine"]``."""
 
 
-def get_engine(config: RunnableConfig | None) -> Engine:
+def engine_from(config: RunnableConfig | None) -> Engine:
     """The catalog engine for this run: ``config["configurable"]["engine"]``.
 
     Raises MissingEngine when the config carries none; the caller (the application's `Shop`, a
@@ -126,7 +126,7 @@ def search_products(
     # `filters` are the SearchFilters fields, already checked against SearchProductsArgs.
     try:
         page = catalog.search_products(
-            get_engine(config),
+            engine_from(config),
             SearchFilters(**filters),
             limit=max(1, min(limit, MAX_RESULTS)),
         )
@@ -159,7 +159,7 @@ def get_product_details(
     state: dict, tool_call_id: str, config: RunnableConfig, product_id: str
 ) -> Command:
     """Show one product in full: description, colours, price, rating and stock per size."""
-    details = catalog.get_product_details(get_engine(config), product_id)
+    details = catalog.get_product_details(engine_from(config), product_id)
     if details is None:
         return _error("get_product_details", tool_call_id, _unknown_product(product_id, state))
     product = details.model_dump()
@@ -186,7 +186,7 @@ def add_to_cart(
     The size must be in stock; if it is not, the answer lists the sizes that are.
     """
     name = "add_to_cart"
-    engine = get_engine(config)
+    engine = engine_from(config)
     product = catalog.find_product(engine, product_id)
     if product is None:
         return _error(name, tool_call_id, _unknown_product(product_id, state))
@@ -252,7 +252,7 @@ def update_cart_item(
             tool_call_id,
             f"At most {MAX_QUANTITY_PER_LINE} pairs per size; that would make {total}.",
         )
-    engine = get_engine(config)
+    engine = engine_from(config)
     product = catalog.find_product(engine, line["product_id"])
     if product is None:
         return _error(name, tool_call_id, f"{line['name']} is no longer sold; remove it instead.")

@@ -396,14 +396,14 @@ def test_view_cart_totals(with_line: Shop, stocked: dict) -> None:
 # --- where the engine comes from -----------------------------------------------------------
 
 
-def test_get_engine_prefers_the_run_config(engine) -> None:
-    assert tools.get_engine({"configurable": {"engine": engine}}) is engine
+def test_engine_from_takes_the_run_config(engine) -> None:
+    assert tools.engine_from({"configurable": {"engine": engine}}) is engine
 
 
 @pytest.mark.parametrize("config", [None, {}, {"configurable": {"thread_id": "t"}}])
-def test_get_engine_without_an_engine_in_the_config_raises(config) -> None:
+def test_engine_from_a_config_without_an_engine_raises(config) -> None:
     with pytest.raises(tools.MissingEngine, match=r'config\["configurable"\]\["engine"\]'):
-        tools.get_engine(config)
+        tools.engine_from(config)
 
 
 def test_a_tool_run_without_an_engine_fails_instead_of_using_some_default_database(
