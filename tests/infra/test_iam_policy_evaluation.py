@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from iam_policy_evaluation import Request, evaluate
+
+from bedrock_sessions_local.iam import Request, evaluate
 
 
 def _policy(condition: dict, resource: str = "*", effect: str = "Allow") -> dict:

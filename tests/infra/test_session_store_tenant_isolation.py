@@ -1,8 +1,9 @@
 """Tenant isolation of the deployed policies, decided by the IAM evaluation model.
 
 The policies are the ones moto returns after deploying the template (parameters resolved); the
-decisions come from `iam_policy_evaluation`, a model of AWS's documented evaluation rules, not
-from AWS (no real evaluator runs offline).
+decisions come from `bedrock_sessions_local.iam` (the evaluator the local session service's IAM
+mode uses), a model of AWS's documented evaluation rules, not from AWS (no real evaluator runs
+offline).
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import pytest
-from iam_policy_evaluation import Request, evaluate
 from session_store_stack import ACCOUNT_ID, REGION, SESSION_OPERATIONS, DeployedSessionStore
+
+from bedrock_sessions_local.iam import Request, evaluate
 
 SESSION_ARN = f"arn:aws:bedrock:{REGION}:{ACCOUNT_ID}:session/5f0c9a57-8d5e-4a49-9a4b-2e3f1c7d9b10"
 ACME = {"aws:PrincipalTag/tenant": "acme"}

@@ -16,12 +16,23 @@ What it offers here:
   botocore's service model (``routes.py``, ``validation.py``).
 - :class:`ServiceKnobs` and :class:`Quotas` (``config.py``): runtime knobs and fixed limits.
 - :mod:`bedrock_sessions_local.exceptions`: AWS's error classes with their HTTP status.
+- :class:`IamMode` (``access.py``): the opt-in IAM mode, SigV4 verified (``sigv4.py``) against a
+  credentials file (``credentials.py``) and every call authorized by the IAM policies of a
+  CloudFormation template (``cloudformation.py``) with the policy evaluator (``iam.py``).
 """
 
+from bedrock_sessions_local.access import IamMode
 from bedrock_sessions_local.config import Quotas, ServiceKnobs
 from bedrock_sessions_local.models import SessionBackend
 from bedrock_sessions_local.responses import SERVICE_VERSION, SessionServiceApp
 
 __version__ = SERVICE_VERSION
 
-__all__ = ["Quotas", "ServiceKnobs", "SessionBackend", "SessionServiceApp", "__version__"]
+__all__ = [
+    "IamMode",
+    "Quotas",
+    "ServiceKnobs",
+    "SessionBackend",
+    "SessionServiceApp",
+    "__version__",
+]

@@ -2,6 +2,10 @@
 
 Prints ``listening on http://HOST:PORT`` once the server accepts requests, and stops
 gracefully (finishing requests in flight) on SIGINT or SIGTERM, exiting 0.
+
+IAM mode: ``--iam-credentials FILE --iam-policy-template infra/session-store.yaml
+[--iam-parameter K=V ...]``. ``--write-demo-credentials FILE`` writes the demo credentials
+file (0600) and exits.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import logging
 import signal
 import sys
 
+from bedrock_sessions_local.access import AccessControl, IamMode
 from bedrock_sessions_local.config import (
     DEFAULT_ACCOUNT,
     DEFAULT_PAGE_SIZE,
@@ -19,6 +24,7 @@ from bedrock_sessions_local.config import (
     MAX_REQUEST_BODY_BYTES,
     ServiceKnobs,
 )
+from bedrock_sessions_local.credentials import write_demo_credentials
 from bedrock_sessions_local.models import SessionBackend
 from bedrock_sessions_local.responses import SessionServiceApp
 from bedrock_sessions_local.server import bind_socket, build_server
@@ -43,6 +49,13 @@ def _non_negative(text: str) -> float:
     if value < 0 or value != value:
         raise argparse.ArgumentTypeError(f"{text} must be >= 0")
     return value
+
+
+def _parameter(text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not equals or not name:
+        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE")
+    return name, value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -132,14 +145,54 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
     )
+    iam = parser.add_argument_group(
+        "IAM mode",
+        "Verify SigV4 signatures against a credentials file and authorize every call with the "
+        "IAM policies of a CloudFormation template (off unless both files are given).",
+    )
+    iam.add_argument(
+        "--iam-credentials",
+        metavar="FILE",
+        help="JSON file of access keys, principals, principal tags and admin flags",
+    )
+    iam.add_argument(
+        "--iam-policy-template",
+        metavar="FILE",
+        help="CloudFormation template whose IAM policies are enforced (infra/session-store.yaml)",
+    )
+    iam.add_argument(
+        "--iam-parameter",
+        metavar="KEY=VALUE",
+        type=_parameter,
+        action="append",
+        default=[],
+        help="a template parameter (repeatable; others take their default)",
+    )
+    iam.add_argument(
+        "--write-demo-credentials",
+        metavar="FILE",
+        help="write the demo credentials file (0600) and exit",
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the service until SIGINT or SIGTERM; return the process exit code."""
     args = build_parser().parse_args(argv)
+    if args.write_demo_credentials:
+        print(f"wrote {write_demo_credentials(args.write_demo_credentials)}")
+        return 0
     if not 1 <= args.default_page_size <= 1000:
         print("--default-page-size must be between 1 and 1000", file=sys.stderr)
+        return 2
+    if bool(args.iam_credentials) != bool(args.iam_policy_template) or (
+        args.iam_parameter and not args.iam_credentials
+    ):
+        print(
+            "IAM mode needs both --iam-credentials and --iam-policy-template "
+            "(--iam-parameter only with them)",
+            file=sys.stderr,
+        )
         return 2
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     knobs = ServiceKnobs(
@@ -154,6 +207,10 @@ def main(argv: list[str] | None = None) -> int:
         fault_seed=args.fault_seed,
     )
     try:
+        access = None
+        if args.iam_credentials:
+            mode = IamMode(args.iam_credentials, args.iam_policy_template, dict(args.iam_parameter))
+            access = AccessControl.from_mode(mode, region=args.region, account=args.account)
         backend = SessionBackend(
             args.db,
             region=args.region,
@@ -162,10 +219,10 @@ def main(argv: list[str] | None = None) -> int:
             default_page_size=args.default_page_size,
         )
         sock = bind_socket(args.host, args.port)
-    except Exception as error:  # a bad --db or a port in use: say so, no traceback
+    except Exception as error:  # a bad --db, IAM file or port in use: one line, no traceback
         print(f"cannot start the local session service: {error}", file=sys.stderr)
         return 1
-    app = SessionServiceApp(backend, max_body_bytes=args.max_body_bytes)
+    app = SessionServiceApp(backend, max_body_bytes=args.max_body_bytes, access=access)
     server = build_server(app, log_level=args.log_level)
     host, port = sock.getsockname()[:2]
 

@@ -2,8 +2,9 @@
 
 Each class carries the HTTP status AWS answers with, so the wire layer turns any of them into
 the AWS error shape (status, ``x-amzn-ErrorType`` header, ``{"message", "__type"}`` body)
-without a lookup table. The first seven come from the botocore service model; the last four are
-protocol-level errors that AWS's front door answers with before an operation runs.
+without a lookup table. The first seven come from the botocore service model; the others are
+protocol-level errors that AWS's front door answers with before an operation runs: four about
+the request itself, and four about its signature (raised only in IAM mode, ``sigv4.py``).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class ServiceQuotaExceededException(SessionServiceError):
 
 
 class AccessDeniedException(SessionServiceError):
-    """The caller may not perform the operation (403). Unused until signatures are checked."""
+    """The policy does not allow the caller the operation on the resource (403, IAM mode)."""
 
     status = 403
     code = "AccessDeniedException"
@@ -105,10 +106,41 @@ class UnsupportedMediaTypeException(SessionServiceError):
     code = "UnsupportedMediaTypeException"
 
 
+class MissingAuthenticationTokenException(SessionServiceError):
+    """The request is not signed: no ``Authorization`` header (403, IAM mode)."""
+
+    status = 403
+    code = "MissingAuthenticationTokenException"
+
+
+class IncompleteSignatureException(SessionServiceError):
+    """The ``Authorization`` header or ``X-Amz-Date`` is malformed or lacks a part (403)."""
+
+    status = 403
+    code = "IncompleteSignatureException"
+
+
+class UnrecognizedClientException(SessionServiceError):
+    """The access key id (or its session token) is not in the credentials file (403)."""
+
+    status = 403
+    code = "UnrecognizedClientException"
+
+
+class InvalidSignatureException(SessionServiceError):
+    """The signature does not match, is out of its 5-minute window, or has a wrong scope (403)."""
+
+    status = 403
+    code = "InvalidSignatureException"
+
+
 __all__ = [
     "AccessDeniedException",
     "ConflictException",
+    "IncompleteSignatureException",
     "InternalServerException",
+    "InvalidSignatureException",
+    "MissingAuthenticationTokenException",
     "RequestEntityTooLargeException",
     "ResourceNotFoundException",
     "SerializationException",
@@ -116,6 +148,7 @@ __all__ = [
     "SessionServiceError",
     "ThrottlingException",
     "UnknownOperationException",
+    "UnrecognizedClientException",
     "UnsupportedMediaTypeException",
     "ValidationException",
 ]

@@ -11,8 +11,13 @@ Faults AWS has are injected at the knobs' rates (``faults.py``): before the back
 (throttling, a 500 with nothing done) and after it (a 500, a reset connection or a late answer
 for a call that did commit).
 
-Besides the API, two local endpoints serve tests and benchmarks: ``GET /health`` and
-``GET|POST /_local/config`` (the :class:`~bedrock_sessions_local.config.ServiceKnobs`).
+In IAM mode (an :class:`~bedrock_sessions_local.access.AccessControl`), every API request is
+authenticated (SigV4) once its body is read, before latency and faults, and authorized against
+the policy once its input is valid, just before the backend runs it.
+
+Besides the API, two local endpoints serve tests and benchmarks: ``GET /health`` (always open)
+and ``GET|POST /_local/config`` (the :class:`~bedrock_sessions_local.config.ServiceKnobs`; an
+admin principal's signed request in IAM mode).
 """
 
 from __future__ import annotations
@@ -31,7 +36,9 @@ from botocore import xform_name
 from botocore.model import ServiceModel
 
 from bedrock_sessions_local import faults
+from bedrock_sessions_local.access import AccessControl
 from bedrock_sessions_local.config import MAX_REQUEST_BODY_BYTES, ServiceKnobs
+from bedrock_sessions_local.credentials import Principal
 from bedrock_sessions_local.exceptions import (
     InternalServerException,
     RequestEntityTooLargeException,
@@ -100,8 +107,11 @@ class SessionServiceApp:
         knobs: ServiceKnobs | None = None,
         max_body_bytes: int = MAX_REQUEST_BODY_BYTES,
         service_model: ServiceModel | None = None,
+        access: AccessControl | None = None,
     ) -> None:
         self.backend = backend
+        #: IAM mode: signatures and policy checked on every API call (None: nothing checked)
+        self.access = access
         # One knobs object shared with the backend, so a config change reaches expiry too.
         self.knobs = knobs or backend.knobs
         backend.knobs = self.knobs
@@ -156,12 +166,13 @@ class SessionServiceApp:
             else:
                 route, labels = self.routes.match(method, raw_path)
                 body_bytes = await self._read_body(scope, receive)
+                principal = self._authenticate(method, raw_path, scope, body_bytes)
                 if self.knobs.latency_ms > 0:
                     before_sleep = time.perf_counter_ns()
                     await asyncio.sleep(self.knobs.latency_ms / 1000)
                     slept_ns = time.perf_counter_ns() - before_sleep
                 faults.before_operation(self.knobs)
-                status, body = self._call(route, labels, scope, body_bytes)
+                status, body = self._call(route, labels, scope, body_bytes, principal)
                 # committed: from here on a fault loses or delays the answer, never the write
                 after_commit = faults.after_operation(self.knobs)
                 if after_commit is faults.AfterCommit.ERROR:
@@ -197,13 +208,31 @@ class SessionServiceApp:
         await send(start)
         await send({"type": "http.response.body", "body": body})
 
+    def _authenticate(
+        self, method: str, raw_path: bytes, scope: dict[str, Any], body_bytes: bytes
+    ) -> Principal | None:
+        """The signer of the request in IAM mode (raising the signature errors), else None."""
+        if self.access is None:
+            return None
+        query_string = scope.get("query_string", b"")
+        return self.access.authenticate(
+            method, raw_path, query_string, scope["headers"], body_bytes
+        )
+
     def _call(
-        self, route: Route, labels: dict[str, str], scope: dict[str, Any], body_bytes: bytes
+        self,
+        route: Route,
+        labels: dict[str, str],
+        scope: dict[str, Any],
+        body_bytes: bytes,
+        principal: Principal | None,
     ) -> tuple[int, bytes]:
         body = self._parse_body(route, scope, body_bytes)
         query = decode_query(scope.get("query_string", b""))
         params = decode_members(route, labels, query, body)
         checked = validate_input(route.operation.input_shape, params)
+        if self.access is not None and principal is not None:
+            self.access.authorize(principal, route.name, checked, self.backend)
         keywords = self._keywords[route.name]
         result = self._methods[route.name](**{keywords[k]: v for k, v in checked.items()})
         return route.status, (_dumps(result) if result else b"")
@@ -264,8 +293,11 @@ class SessionServiceApp:
                 "version": SERVICE_VERSION,
             }
             return 200, orjson.dumps(document)
+        body_bytes = await self._read_body(scope, receive)
+        principal = self._authenticate(method, raw_path, scope, body_bytes)
+        if self.access is not None and principal is not None:
+            self.access.authorize_admin(principal, method)
         if method == "POST":
-            body_bytes = await self._read_body(scope, receive)
             try:
                 changes = orjson.loads(body_bytes or b"{}")
             except orjson.JSONDecodeError as error:

@@ -13,6 +13,7 @@ import time
 
 import uvicorn
 
+from bedrock_sessions_local.access import AccessControl
 from bedrock_sessions_local.config import MAX_REQUEST_BODY_BYTES, ServiceKnobs
 from bedrock_sessions_local.models import SessionBackend
 from bedrock_sessions_local.responses import SessionServiceApp
@@ -50,6 +51,8 @@ class BackgroundService:
     Attributes:
         url: the endpoint, e.g. ``http://127.0.0.1:53817``.
         backend, knobs: the live backend and knobs (tests may change knobs directly).
+
+    ``access`` turns on IAM mode (signatures and policy, ``access.py``); None checks nothing.
     """
 
     def __init__(
@@ -59,10 +62,11 @@ class BackgroundService:
         port: int = 0,
         *,
         max_body_bytes: int = MAX_REQUEST_BODY_BYTES,
+        access: AccessControl | None = None,
     ) -> None:
         self.backend = backend
         self.knobs: ServiceKnobs = backend.knobs
-        self.app = SessionServiceApp(backend, max_body_bytes=max_body_bytes)
+        self.app = SessionServiceApp(backend, max_body_bytes=max_body_bytes, access=access)
         self._socket = bind_socket(host, port)
         bound_host, bound_port = self._socket.getsockname()[:2]
         shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host

@@ -4,8 +4,9 @@ The service's tests use the package's pytest plugin (``bedrock_sessions_local.py
 one service per module (``session_service_url``), a client (``session_client``) and
 ``new_session``. Tests create their own sessions, so they share a service; knobs a test changes
 are reset after it. Added here: two client names that read better in these tests, a service
-per module on SQLite and on PostgreSQL, and a backend with a frozen clock for the tests that
-run without HTTP.
+per module on SQLite and on PostgreSQL, a service per module in IAM mode (demo credentials,
+``infra/session-store.yaml``), and a backend with a frozen clock for the tests that run without
+HTTP.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ import pytest
 
 import bedrock_sessions_local.models as models
 from bedrock_sessions_local.config import Quotas, ServiceKnobs
+from bedrock_sessions_local.credentials import write_demo_credentials
 from bedrock_sessions_local.models import SessionBackend
-from bedrock_sessions_local.testing import make_client, running_service
+from bedrock_sessions_local.testing import IamMode, make_client, running_service
 from sessions_local_backend_support import START_US, STEP_QUOTA, TTL_SECONDS, FrozenClock
+from sessions_local_iam_support import TEMPLATE
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +56,21 @@ def service_on_both_databases(
     else:
         db = request.getfixturevalue("new_postgres_database")()
     with running_service(db=db) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def iam_mode(tmp_path_factory: pytest.TempPathFactory) -> IamMode:
+    """IAM mode with the demo credentials (a fresh 0600 file) and the repository's template."""
+    credentials = write_demo_credentials(tmp_path_factory.mktemp("iam") / "credentials.json")
+    return IamMode(credentials_file=credentials, policy_template=TEMPLATE)
+
+
+@pytest.fixture(scope="module")
+def iam_service_url(iam_mode: IamMode) -> Iterator[str]:
+    """A service in IAM mode for the module (in memory). Not ``session_service_url``: the
+    plugin's unsigned knob reset would be refused there."""
+    with running_service(iam=iam_mode) as url:
         yield url
 
 

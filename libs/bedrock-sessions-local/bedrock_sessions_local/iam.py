@@ -1,11 +1,21 @@
-"""A small evaluator of IAM identity policies, for the condition operators infra/ uses.
+"""A small evaluator of IAM identity policies, for the condition operators the session policy uses.
 
-No real IAM evaluator runs offline: moto's access control ignores most conditions and policy
-variables, and PMapper's local simulation compares `${aws:PrincipalTag/...}` literally. So this
-module models the rules AWS documents in "Policy evaluation logic", "Condition operators",
-"Single-valued vs. multivalued context keys" and "Policy variables", for exactly the subset the
-session-store policy uses. It is a model, not AWS: it can tell that the policy *as written*
-isolates tenants under those documented rules, not that AWS implements them so.
+The IAM mode of the local service decides every request with it (``access.py``), and the
+repository's infra tests decide their tenant-isolation cases with it. No real IAM evaluator runs
+offline: moto's access control ignores most conditions and policy variables, and PMapper's local
+simulation compares ``${aws:PrincipalTag/...}`` literally. So this module models the rules AWS
+documents in "Policy evaluation logic", "Condition operators", "Single-valued vs. multivalued
+context keys" and "Policy variables", for exactly the subset the session-store policy uses. It
+is a model, not AWS: it can tell that a policy *as written* isolates tenants under those
+documented rules, not that AWS implements them so.
+
+Example::
+
+    policy = {"Statement": [{"Effect": "Allow", "Action": "bedrock:GetSession", "Resource": "*",
+               "Condition": {"StringEquals": {
+                   "aws:ResourceTag/tenant": "${aws:PrincipalTag/tenant}"}}}]}
+    context = {"aws:PrincipalTag/tenant": "a", "aws:ResourceTag/tenant": "a"}
+    evaluate([policy], Request("bedrock:GetSession", "arn:...", context))  # "Allow"
 
 Rules modelled (each one a documented behaviour):
 - An explicit Deny wins; otherwise any matching Allow allows; otherwise the request is denied.
@@ -26,6 +36,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 ContextValue = str | Sequence[str]
@@ -141,10 +152,16 @@ def _resolve_variables(text: str, request: Request) -> str | None:
 
 
 def _wildcard_match(pattern: str, value: str, ignore_case: bool) -> bool:
+    return _wildcard_regex(pattern, ignore_case).fullmatch(value) is not None
+
+
+@lru_cache(maxsize=4096)
+def _wildcard_regex(pattern: str, ignore_case: bool) -> re.Pattern[str]:
+    # Compiled once per pattern: the service evaluates the same few patterns on every request.
     regex = "".join(
         ".*" if char == "*" else "." if char == "?" else re.escape(char) for char in pattern
     )
-    return re.fullmatch(regex, value, re.IGNORECASE if ignore_case else 0) is not None
+    return re.compile(regex, re.IGNORECASE if ignore_case else 0)
 
 
 def _as_list(value: Any) -> list[Any]:
