@@ -53,7 +53,7 @@ FAULT_KINDS = {
     "500 before the commit": {"internal_error_rate": 0.2},
     "500 after the commit": {"commit_error_rate": 0.2},
     "dropped after the commit": {"commit_drop_rate": 0.2},
-    "slower than the timeout": {"slow_response_rate": 0.2, "slow_response_ms": 1500},
+    "slower than the timeout": {"slow_response_rate": 0.2, "slow_response_ms": 3000},
 }
 MIXED_10 = {
     "throttle_rate": 0.02,
@@ -61,7 +61,7 @@ MIXED_10 = {
     "commit_error_rate": 0.02,
     "commit_drop_rate": 0.02,
     "slow_response_rate": 0.02,
-    "slow_response_ms": 1500,
+    "slow_response_ms": 3000,
 }
 
 
@@ -125,7 +125,12 @@ def kill_the_service(lab: Lab, rounds: int, rng: random.Random, bar: tqdm) -> Ta
                 retrying(partial(shop.send, "bob", session_id, ADD))
             cart = shop.current(session_id).cart
             if sum(line["quantity"] for line in cart) != 1:
-                problems.append(f"duplicate: the add ran twice, cart {cart}")
+                pairs = sum(line["quantity"] for line in cart)
+                problems.append(
+                    f"duplicate: the add ran twice, cart {cart}"
+                    if pairs > 1
+                    else f"lost: the add never happened, cart {cart}"
+                )
         problems += lab.check_checkout(shop, "bob", session_id, approval_id)
         problems += _consistent(lab, shop, "bob", session_id)
         _count(tally, problems, recovered=status != "pending")
@@ -211,7 +216,7 @@ def faults(lab: Lab, name: str, knobs: dict, shoppers: int, bar: tqdm, goal: int
             bar.update()
         return user, session_id, approval_id, expected
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    with ThreadPoolExecutor(max_workers=8) as pool:  # mostly waiting on back-offs: 8 at once
         outcomes = list(pool.map(one, range(shoppers)))
     lab.faults()
     for user, session_id, approval_id, expected in outcomes:

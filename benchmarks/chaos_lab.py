@@ -18,9 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import update
+from sqlmodel import Session
+
 from assistant import shopdb
 from assistant.application import Shop, TurnError
 from assistant.settings import Settings
+from assistant.shopdb import StockLevel
 
 # The other process: reads conversations on request, with a Shop of its own.
 READER = """
@@ -93,10 +97,20 @@ class Lab:
             "SESSION_STORE": "local",
             "MODEL": "offline",
             "APPROVAL_LEASE_SECONDS": str(LEASE_SECONDS),
-            "SESSION_READ_TIMEOUT": "1",
+            "SESSION_READ_TIMEOUT": "2",
             "PYTHONUNBUFFERED": "1",
         }
         self.shop = self.new_shop()
+        self.restock()
+
+    def restock(self) -> None:
+        """Every size the catalog makes gets plenty of pairs: hundreds of checkouts must not sell
+        a size out (which would make "add the first one" a different, legitimate story)."""
+        with Session(self.shop.engine) as session:
+            session.execute(
+                update(StockLevel).where(StockLevel.quantity > 0).values(quantity=10_000)
+            )
+            session.commit()
 
     def settings(self) -> Settings:
         return Settings(
@@ -106,7 +120,7 @@ class Lab:
             session_store="local",
             model="offline",
             approval_lease_seconds=LEASE_SECONDS,
-            session_read_timeout=1.0,
+            session_read_timeout=2.0,
         )
 
     def new_shop(self) -> Shop:
