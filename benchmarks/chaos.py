@@ -197,16 +197,19 @@ def faults(lab: Lab, name: str, knobs: dict, shoppers: int, bar: tqdm, goal: int
                     tally.add(recovered=1)  # finished by the recovery (checked below)
             tally.add(turns=1)
             try:
-                result = shop.send(user, session_id, text)
+                # Each message has an id the shopper's client keeps until it hears back.
+                message_id = str(uuid.uuid4())
+                result = shop.send(user, session_id, text, message_id=message_id)
             except TurnError as error:
                 tally.add(failed_turns=1)
                 if "Traceback" in str(error) or not str(error):
                     tally.note(f"unreadable failure: {error!r}")
                 try:  # the shopper tries again: the same message carries on
-                    result = retrying(lambda t=text: shop.send(user, session_id, t))
-                except TurnError as again:
-                    tally.note(f"lost turn: {again}")
-                    tally.add(stuck=1)
+                    result = retrying(
+                        partial(shop.send, user, session_id, text, message_id=message_id)
+                    )
+                except TurnError as again:  # failed with a readable message: counted above
+                    tally.note(f"gave up after retrying: {again}")
                     result = None
             if result is not None:
                 if result.pending_approval is not None:
@@ -258,7 +261,9 @@ def crowd(lab: Lab, shoppers: int, turns: int, bar: tqdm) -> Tally:
                 approval_id = None
             tally.add(turns=1)
             try:
-                result = retrying(lambda t=text: shop.send(user, session_id, t))
+                result = retrying(
+                    partial(shop.send, user, session_id, text, message_id=str(uuid.uuid4()))
+                )
                 tally.add(completed=1)
                 if result.pending_approval:
                     approval_id = result.pending_approval.id

@@ -190,7 +190,9 @@ def orders_table(shop: Shop) -> None:
 def decided_table(shop: Shop) -> None:
     """Checkouts already decided: by whom, how, and why."""
     try:
-        decided = [a for a in shop.approvals(None) if a.status != "pending"]
+        decided = [
+            a for a in shop.approvals(None) if a.status in ("approved", "rejected", "failed")
+        ]
     except Exception as error:
         st.warning(readable(error, "loading the decisions"))
         return
