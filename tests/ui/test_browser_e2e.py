@@ -3,8 +3,9 @@
 Starts the local session service and `streamlit run ui/app.py` as subprocesses on free ports
 (temporary databases), drives Debian's Chromium with Playwright (never a downloaded browser) and
 stops both servers at the end. Two browser contexts are two people: the shopper (alice) and the
-store operator (olga). Screenshots of every page go to `test-artifacts/screenshots/`; with
-`UPDATE_SCREENSHOTS=1` they are also copied to `docs/screenshots/` for the README.
+store operator (olga). Screenshots of every page go to `shoe-assistant-screenshots/` in the
+system's temporary folder (a test run writes nothing into the checkout); with
+`UPDATE_SCREENSHOTS=1` they also replace those in `docs/screenshots/` for the README.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -29,7 +31,7 @@ expect = sync_api.expect
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
+ARTIFACTS = Path(tempfile.gettempdir()) / "shoe-assistant-screenshots"
 DOCS_SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -135,7 +137,7 @@ def browser(app_url: str) -> Iterator:
 
 
 def screenshot(page, name: str) -> None:
-    """Save a screenshot of the whole page under test-artifacts/screenshots/.
+    """Save a screenshot of the whole page under ARTIFACTS (the temporary folder).
 
     Streamlit scrolls inside its main element, not the document, so the viewport is made as tall
     as the page's content for the shot (bounded) and put back afterwards.
