@@ -190,3 +190,37 @@ def test_sessions_list_show_end_delete_cleanup_and_their_errors(
     for session_id in (kept, ended, bobs):
         with pytest.raises(ClientError):
             client.get_session(sessionIdentifier=session_id)
+
+
+def test_a_script_that_resends_with_the_same_message_id_never_runs_a_turn_twice(
+    shop: Shop, shop_cli
+) -> None:
+    session_id = shop.new_conversation("alice")
+    shop.send("alice", session_id, "trail shoes in size 9")
+    add = ("chat", "--user", "alice", "--session", session_id, "--json")
+
+    first = shop_cli.run(*add, "--message-id", "m-1", "add the first one in size 9")
+    again = shop_cli.run(*add, "--message-id", "m-1", "add the first one in size 9")
+
+    assert first.returncode == again.returncode == 0, again.stderr
+    assert [line["quantity"] for line in json.loads(again.stdout)["cart"]] == [1]
+    assert json.loads(again.stdout)["cart"] == json.loads(first.stdout)["cart"]
+
+
+def test_approvals_list_marks_a_copied_checkout_that_repeats_an_order(shop: Shop, shop_cli) -> None:
+    session_id = shop.new_conversation("alice")
+    shop.send("alice", session_id, "trail shoes in size 9")
+    shop.send("alice", session_id, "add the first one in size 9")
+    before_checkout = shop.history(session_id)[0].checkpoint_id
+    bought = shop.send("alice", session_id, "checkout").pending_approval
+    shop.decide(bought.id, {"action": "approve", "operator": "olga"})
+    [order] = shop.orders()
+    copy = shop.fork_conversation("alice", session_id, before_checkout)
+    repeat = shop.send("alice", copy, "checkout").pending_approval
+
+    listing = shop_cli.run("approvals", "list")
+    as_json = shop_cli.run("approvals", "list", "--json")
+
+    assert f"{repeat.id}" in listing.stdout and f"[repeat of order {order.id}]" in listing.stdout
+    [row] = [row for row in json.loads(as_json.stdout) if row["id"] == repeat.id]
+    assert row["repeat_of_order"] == order.id
