@@ -199,6 +199,9 @@ def pending_approval(ctx: ShopContext, session_id: str) -> ApprovalView | None:
 
 def record_pending(ctx: ShopContext, session_id: str, interrupt: Interrupt) -> ApprovalView:
     """The approval record of a checkout interrupt (created the first time it is seen)."""
+    recorded = shopdb.approval_for_interrupt(ctx.engine, session_id, interrupt.id)
+    if recorded is not None:  # the usual case: every poll of a waiting checkout lands here
+        return ApprovalView.of(recorded)
     summary = pending_checkout(interrupt.value)
     approval = shopdb.create_pending(
         ctx.engine,

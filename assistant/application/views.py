@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any, Literal
 
@@ -26,6 +26,13 @@ from assistant.agent.checkout import CheckoutOutcome, checkout_outcome
 from assistant.agent.state import cart_total
 
 PRODUCT_TOOLS = ("search_products", "get_product_details")
+
+
+def from_row(view: type, row: Any, **overrides: Any) -> Any:
+    """A view of a database row: every field of the view read from the row's attribute of the
+    same name, except those given in `overrides`."""
+    values = {item.name: getattr(row, item.name) for item in fields(view) if item.init}
+    return view(**{**values, **overrides})
 
 
 # --- people and conversations ------------------------------------------------------------
@@ -51,15 +58,7 @@ class UserView:
     @classmethod
     def of(cls, row: Any) -> UserView:
         """The view of a `shopdb.User` row."""
-        return cls(
-            username=row.username,
-            display_name=row.display_name,
-            role=row.role,
-            tenant=row.tenant,
-            shoe_size=row.shoe_size,
-            gender=row.gender,
-            preferred_category=row.preferred_category,
-        )
+        return from_row(cls, row)
 
 
 @dataclass(frozen=True)
@@ -77,15 +76,7 @@ class ConversationView:
     @classmethod
     def of(cls, row: Any) -> ConversationView:
         """The view of a `shopdb.Conversation` row."""
-        return cls(
-            session_id=row.session_id,
-            user=row.user,
-            tenant=row.tenant,
-            title=row.title,
-            status=row.status,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
+        return from_row(cls, row)
 
 
 # --- approvals and orders ----------------------------------------------------------------
@@ -114,22 +105,12 @@ class ApprovalView:
     @classmethod
     def of(cls, row: Any) -> ApprovalView:
         """The view of a `shopdb.Approval` row."""
-        return cls(
-            id=row.id,
-            session_id=row.session_id,
-            user=row.user,
-            tenant=row.tenant,
+        return from_row(
+            cls,
+            row,
             items=[dict(item) for item in row.items],
-            subtotal=row.subtotal,
-            total=row.total,
-            status=row.status,
-            reason=row.reason,
-            order_id=row.order_id,
-            decided_by=row.decided_by,
             created_at=str(row.created_at),
             attempts=row.attempts or 0,
-            last_error=row.last_error,
-            repeat_of_order=row.repeat_of_order,
         )
 
     def to_json(self) -> dict:
@@ -167,28 +148,8 @@ class OrderView:
     @classmethod
     def of(cls, row: Any) -> OrderView:
         """The view of a `shopdb.Order` row (with its lines loaded)."""
-        return cls(
-            id=row.id,
-            user=row.user,
-            tenant=row.tenant,
-            session_id=row.session_id,
-            status=row.status,
-            subtotal=row.subtotal,
-            discount_pct=row.discount_pct,
-            total=row.total,
-            created_at=row.created_at,
-            lines=[
-                OrderLineView(
-                    product_id=line.product_id,
-                    name=line.name,
-                    size=line.size,
-                    quantity=line.quantity,
-                    unit_price=line.unit_price,
-                    line_total=line.line_total,
-                )
-                for line in row.lines
-            ],
-        )
+        lines = [from_row(OrderLineView, line) for line in row.lines]
+        return from_row(cls, row, lines=lines)
 
 
 # --- the chat ----------------------------------------------------------------------------

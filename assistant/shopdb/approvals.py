@@ -130,6 +130,14 @@ def list_approvals(
         return list(session.exec(statement.limit(limit)).all())
 
 
+def approval_for_interrupt(
+    bind: Session | Engine, session_id: str, interrupt_id: str
+) -> Approval | None:
+    """The approval recorded for one checkout interrupt of a session, if any."""
+    with session_scope(bind) as session:
+        return _by_interrupt(session, session_id, interrupt_id)
+
+
 def get_approval(bind: Session | Engine, approval_id: str) -> Approval | None:
     """The approval `approval_id`, or None."""
     with session_scope(bind) as session:
