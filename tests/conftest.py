@@ -24,12 +24,19 @@ CLI_TIMEOUT_SECONDS = 90
 
 
 def settings_for(endpoint: str, database: Path, **overrides) -> Settings:
-    """Settings for the embedded setup at `endpoint`, ignoring any `.env` and shell MODEL."""
+    """Settings for the embedded setup at `endpoint`, ignoring any `.env` and shell MODEL.
+
+    The service at `endpoint` is in plain mode (one client for every tenant) unless the test
+    turns `local_session_iam` on with its own credentials file; the signing key of sign-in
+    tokens is kept beside the database, not in the checkout.
+    """
     values = {
         "AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME": endpoint,
         "database_url": f"sqlite:///{database}",
         "session_store": "local",
         "model": "offline",
+        "local_session_iam": False,
+        "secret_key_file": str(Path(database).parent / "secret-key"),
         **overrides,
     }
     return Settings(_env_file=None, **values)

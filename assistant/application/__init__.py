@@ -3,18 +3,23 @@
     from assistant.application import Shop
 
     shop = Shop()                                   # settings from the environment / .env
-    session_id = shop.new_conversation("alice")
-    result = shop.send("alice", session_id, "trail shoes in size 9")
+    alice, token = shop.sign_in("alice", "demo-alice")  # a Principal, and a sign-in token
+    session_id = shop.new_conversation(alice)
+    result = shop.send(alice, session_id, "trail shoes in size 9")
 
-Modules: `shop` (the `Shop` facade), `conversations`, `turns`, `history` (replay, fork, copy,
+Modules: `shop` (the `Shop` facade), `principals` (who may do what), `accounts` (passwords,
+tokens, OpenID Connect identities), `conversations`, `turns`, `history` (replay, fork, copy,
 branch switching), `approvals` (the whole decision flow), `audit`, `views` (what is returned),
-`errors`, `context` (the parts the functions share), `clients` (the boto3 client).
+`errors`, `context` (the parts the functions share), `clients` and `tenant_clients` (boto3
+clients of the session store, one per tenant when it isolates tenants).
 """
 
 from assistant.agent.checkout import line_key
 from assistant.agent.state import cart_total
+from assistant.application.accounts import AccountLocked, SignInRefused
 from assistant.application.errors import AlreadyDecided, ApprovalError, TurnError
 from assistant.application.history import branch_count, branch_tree_dot
+from assistant.application.principals import NotAllowed, NotSignedIn, Principal
 from assistant.application.shop import Shop
 from assistant.application.turns import MAX_MESSAGE_CHARS
 from assistant.application.views import (
@@ -35,6 +40,7 @@ from assistant.shopdb import product_image_path as product_image
 
 __all__ = [
     "MAX_MESSAGE_CHARS",
+    "AccountLocked",
     "AlreadyDecided",
     "ApprovalError",
     "ApprovalView",
@@ -44,9 +50,13 @@ __all__ = [
     "CheckpointState",
     "CheckpointView",
     "ConversationView",
+    "NotAllowed",
+    "NotSignedIn",
     "OrderLineView",
     "OrderView",
+    "Principal",
     "Shop",
+    "SignInRefused",
     "TurnError",
     "TurnEvent",
     "TurnResult",

@@ -37,14 +37,20 @@ from assistant.application.views import ApprovalView, OrderView, TurnResult
 log = logging.getLogger(__name__)
 
 
-def list_approvals(ctx: ShopContext, status: str | None = "pending") -> list[ApprovalView]:
-    """Checkouts in the approvals queue (all sessions); pending ones oldest first."""
-    return [ApprovalView.of(row) for row in shopdb.list_approvals(ctx.engine, status=status)]
+def list_approvals(
+    ctx: ShopContext, status: str | None = "pending", *, tenant: str | None = None
+) -> list[ApprovalView]:
+    """Checkouts in the approvals queue (of one tenant when given); pending ones oldest first."""
+    rows = shopdb.list_approvals(ctx.engine, status=status, tenant=tenant)
+    return [ApprovalView.of(row) for row in rows]
 
 
-def recent_orders(ctx: ShopContext, limit: int = 20) -> list[OrderView]:
-    """The most recent orders, newest first."""
-    return [OrderView.of(row) for row in shopdb.recent_orders(ctx.engine, limit=limit)]
+def recent_orders(
+    ctx: ShopContext, limit: int = 20, *, user: str | None = None, tenant: str | None = None
+) -> list[OrderView]:
+    """The most recent orders (of one user and/or tenant when given), newest first."""
+    rows = shopdb.recent_orders(ctx.engine, user=user, tenant=tenant, limit=limit)
+    return [OrderView.of(row) for row in rows]
 
 
 def decide(ctx: ShopContext, approval_id: str, decision: dict) -> TurnResult:
@@ -124,7 +130,7 @@ def recover(ctx: ShopContext) -> int:
         if approval is None:
             continue  # another process took it over
         try:
-            complete(ctx, approval)
+            complete(ctx.of_tenant(approval.tenant), approval)
             finished += 1
         except Exception as error:  # recorded on the approval; the next sweep tries again
             log.warning("approval %s not finished yet: %s", approval.id, error)

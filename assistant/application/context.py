@@ -7,6 +7,7 @@ none of them needs the `Shop` facade and no module imports another's caller.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,12 @@ class ShopContext:
     client: Any  # boto3 bedrock-agent-runtime client
     checkpointer: BedrockSessionCheckpointer
     graph: CompiledStateGraph
+    # tenant -> the ShopContext whose client signs as that tenant (None: one client for all)
+    tenants: Callable[[str], ShopContext] | None = None
+
+    def of_tenant(self, tenant: str) -> ShopContext:
+        """The context that talks to the session store as `tenant` (this one without isolation)."""
+        return self.tenants(tenant) if self.tenants is not None else self
 
     def config_for(self, session_id: str, checkpoint_id: str | None = None) -> dict:
         """The LangGraph config of a session (at one checkpoint when given), with the shop DB.

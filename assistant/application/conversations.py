@@ -67,9 +67,13 @@ def session_is_gone(ctx: ShopContext, session_id: str) -> bool:
     return status != "ACTIVE"
 
 
-def list_conversations(ctx: ShopContext, user: str | None = None) -> list[ConversationView]:
-    """Conversations of `user` (all users when None), most recently active first."""
-    return [ConversationView.of(row) for row in shopdb.list_conversations(ctx.engine, user)]
+def list_conversations(
+    ctx: ShopContext, user: str | None = None, *, tenant: str | None = None
+) -> list[ConversationView]:
+    """Conversations of `user` and/or `tenant` (every one when both are None), most recently
+    active first."""
+    rows = shopdb.list_conversations(ctx.engine, user, tenant=tenant)
+    return [ConversationView.of(row) for row in rows]
 
 
 def end_conversation(ctx: ShopContext, session_id: str) -> None:
@@ -93,10 +97,13 @@ def cleanup(
     ctx: ShopContext,
     *,
     older_than: timedelta,
+    user: str | None = None,
     progress: Callable[[Iterable], Iterable] = lambda items: items,
 ) -> list[str]:
-    """End and delete every conversation idle for longer than `older_than`; return their ids."""
-    stale = shopdb.idle_conversations(ctx.engine, datetime.now(UTC) - older_than)
+    """End and delete every conversation (of `user` when given) idle for longer than
+    `older_than`; return their ids. Each is deleted through its own tenant's session store."""
+    stale = shopdb.idle_conversations(ctx.engine, datetime.now(UTC) - older_than, user=user)
     for session_id in progress(stale):
-        delete_conversation(ctx, session_id)
+        row = shopdb.get_conversation(ctx.engine, session_id)
+        delete_conversation(ctx.of_tenant(row.tenant), session_id)
     return stale

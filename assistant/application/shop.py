@@ -1,10 +1,15 @@
 """The application: everything the web pages and the CLI do, as plain methods of one `Shop`.
 
 Pages and CLI commands call a `Shop`; they never touch boto3, SQL or the graph, and they get
-small typed views back (`assistant.application.views`). A `Shop` is built once per process
-(Streamlit keeps it in `st.cache_resource`): it opens the shop database, the bedrock-agent-runtime
-client, the checkpointer, the model and the compiled graph, and hands them as one `ShopContext`
-to the modules that do the work:
+small typed views back (`assistant.application.views`). Every method that reads or changes
+shop data takes the authenticated `Principal` first (from `sign_in`, `principal` or
+`principal_for_identity`) and checks it against the rules in `principals.py` before doing
+anything; pages and commands only hide what the Shop already refuses.
+
+A `Shop` is built once per process (Streamlit keeps it in `st.cache_resource`): it opens the
+shop database, the bedrock-agent-runtime client, the checkpointer, the model and the compiled
+graph, and hands them as one `ShopContext` (one per tenant when the session store isolates
+tenants) to the modules that do the work:
 
     page / CLI → Shop → conversations | turns | history | approvals | audit
                            → graph → tools → shop database
@@ -25,10 +30,24 @@ from assistant import shopdb
 from assistant.agent.graph import build_graph
 from assistant.agent.models.factory import build_chat_model, describe_model
 from assistant.application import approvals, conversations, history, turns
+from assistant.application.accounts import (
+    principal_for_identity,
+    principal_from_token,
+    sign_in,
+    sign_out,
+)
 from assistant.application.audit import session_audit
 from assistant.application.clients import session_client
 from assistant.application.context import ShopContext
 from assistant.application.errors import AlreadyDecided, ApprovalError, TurnError, readable_errors
+from assistant.application.principals import (
+    NotAllowed,
+    NotSignedIn,
+    Principal,
+    require,
+    require_role,
+)
+from assistant.application.tenant_clients import TenantClients
 from assistant.application.views import (
     ApprovalView,
     ChatTurn,
@@ -44,7 +63,15 @@ from assistant.application.views import (
 from assistant.settings import Settings, get_settings
 from langgraph_checkpoint_bedrock_sessions import BedrockSessionCheckpointer
 
-__all__ = ["AlreadyDecided", "ApprovalError", "Shop", "TurnError"]
+__all__ = [
+    "AlreadyDecided",
+    "ApprovalError",
+    "NotAllowed",
+    "NotSignedIn",
+    "Principal",
+    "Shop",
+    "TurnError",
+]
 
 
 class Shop:
@@ -65,12 +92,18 @@ class Shop:
         self.checkpointer = BedrockSessionCheckpointer(client=self.client)
         self.model = model or build_chat_model(self.settings)
         self.graph = build_graph(self.model, self.checkpointer)
+        # One client per tenant when the session store isolates tenants (tenant_clients.py):
+        # a conversation is read and written with its tenant's credentials only.
+        self.tenant_clients = TenantClients(self.settings, shared_client=client)
+        self._tenant_contexts: dict[str, ShopContext] = {}
+        self._tenant_lock = threading.Lock()
         self.context = ShopContext(
             settings=self.settings,
             engine=self.engine,
             client=self.client,
             checkpointer=self.checkpointer,
             graph=self.graph,
+            tenants=self._context_of,
         )
         # App start: finish any decision a process stopped in the middle of.
         self.recover_decisions()
@@ -87,68 +120,152 @@ class Shop:
         endpoint = self.settings.resolved_session_endpoint
         return f"local session service ({endpoint})" if endpoint else "Amazon Bedrock sessions"
 
-    # --- users ---------------------------------------------------------------------------
-    def users(self) -> list[UserView]:
-        """The demo users (shoppers and operators)."""
-        return [UserView.of(row) for row in shopdb.list_users(self.engine)]
+    def _context_of(self, tenant: str) -> ShopContext:
+        """The context whose session-store client signs as `tenant` (built once per tenant)."""
+        if not self.tenant_clients.tenants_isolated:
+            return self.context
+        with self._tenant_lock:
+            if tenant not in self._tenant_contexts:
+                client = self.tenant_clients.client(tenant)
+                checkpointer = BedrockSessionCheckpointer(client=client)
+                self._tenant_contexts[tenant] = ShopContext(
+                    settings=self.settings,
+                    engine=self.engine,
+                    client=client,
+                    checkpointer=checkpointer,
+                    graph=build_graph(self.model, checkpointer),
+                    tenants=self._context_of,
+                )
+            return self._tenant_contexts[tenant]
 
-    def user(self, username: str) -> UserView:
-        """The user named `username`, or TurnError if there is none."""
-        row = shopdb.get_user(self.engine, username)
+    # --- signing in ----------------------------------------------------------------------
+    def sign_in(self, username: str, password: str, *, channel: str = "web") -> tuple:
+        """Check a password; return (principal, sign-in token). See accounts.sign_in."""
+        return sign_in(self.settings, self.engine, username, password, channel=channel)
+
+    def principal(self, token: str | None) -> Principal:
+        """The principal a sign-in token stands for; NotSignedIn when it no longer does."""
+        return principal_from_token(self.settings, self.engine, token)
+
+    def sign_out(self, token: str | None) -> bool:
+        """Revoke a sign-in token (sign-out); True if it was live."""
+        return sign_out(self.settings, self.engine, token)
+
+    def principal_for_identity(self, claims: dict) -> Principal:
+        """The shop account of an OpenID Connect identity (st.user); NotSignedIn if none."""
+        return principal_for_identity(self.engine, claims)
+
+    # --- users ---------------------------------------------------------------------------
+    def profile(self, who: Principal) -> UserView:
+        """The signed-in user's own profile (shoe size, preferences)."""
+        row = shopdb.get_user(self.engine, require(who).username)
         if row is None:
-            raise TurnError(f"Unknown user {username!r}.")
+            raise NotSignedIn("This account no longer exists.")
         return UserView.of(row)
 
+    def users(self, who: Principal) -> list[UserView]:
+        """The accounts `who` may see: a shopper themself, an operator their tenant's, an admin
+        everyone's."""
+        who = require(who)
+        rows = shopdb.list_users(self.engine)
+        if who.is_shopper:
+            rows = [row for row in rows if row.username == who.username]
+        elif not who.is_admin:
+            rows = [row for row in rows if row.tenant == who.tenant]
+        return [UserView.of(row) for row in rows]
+
+    # --- who may touch which conversation ------------------------------------------------
+    def _readable(self, who: Principal, session_id: str) -> ShopContext:
+        """The tenant context of a conversation `who` may read; TurnError as if it did not
+        exist otherwise (no existence leak)."""
+        who = require(who)
+        row = shopdb.get_conversation(self.engine, session_id)
+        if row is None or not (
+            row.user == who.username if who.is_shopper else who.covers_tenant(row.tenant)
+        ):
+            raise TurnError(f"No conversation {session_id!r} for {who.username}.")
+        return self._context_of(row.tenant)
+
+    def _own(self, who: Principal, session_id: str, *, doing: str) -> ShopContext:
+        """The tenant context of a conversation `who` may change: a shopper's own."""
+        who = require(who)
+        context = self._readable(who, session_id)
+        if not who.is_shopper:
+            raise NotAllowed(f"Only the shopper whose conversation it is may {doing}.")
+        return context
+
     # --- conversations --------------------------------------------------------------------
-    def new_conversation(self, username: str) -> str:
-        """Start a conversation (a new Bedrock session) for a user; return its session id."""
-        user = self.user(username)
+    def new_conversation(self, who: Principal) -> str:
+        """Start a conversation (a new Bedrock session) for a shopper; return its session id."""
+        who = require_role(who, "shopper", doing="start a conversation")
         with readable_errors(self.settings):
             created = conversations.create_conversation(
-                self.context, user=user.username, tenant=user.tenant
+                self._context_of(who.tenant), user=who.username, tenant=who.tenant
             )
         return created.session_id
 
-    def conversations(self, username: str | None = None) -> list[ConversationView]:
-        """A user's conversations, most recent first (everyone's when username is None)."""
-        return conversations.list_conversations(self.context, username)
+    def conversations(self, who: Principal, username: str | None = None) -> list[ConversationView]:
+        """Conversations `who` may see (a shopper's own, an operator's tenant's, all for an
+        admin), narrowed to `username` when given; most recent first."""
+        who = require(who)
+        if who.is_shopper:
+            if username not in (None, who.username):
+                raise NotAllowed("Shoppers can list only their own conversations.")
+            return conversations.list_conversations(self.context, who.username)
+        tenant = None if who.tenant == "*" else who.tenant
+        return conversations.list_conversations(self.context, username, tenant=tenant)
 
-    def open(self, username: str, session_id: str) -> ConversationView:
-        """The conversation if `username` may see it; TurnError otherwise."""
+    def open(self, who: Principal, session_id: str) -> ConversationView:
+        """The conversation if `who` may see it (status refreshed); TurnError otherwise."""
+        context = self._readable(who, session_id)
+        owner = shopdb.get_conversation(self.engine, session_id).user
         with readable_errors(self.settings):
-            return conversations.open_conversation(self.context, session_id, user=username)
+            return conversations.open_conversation(context, session_id, user=owner)
 
-    def end(self, username: str, session_id: str) -> None:
-        """End a conversation: it stays readable but takes no more messages."""
-        self.open(username, session_id)
+    def end(self, who: Principal, session_id: str) -> None:
+        """End a conversation: it stays readable but takes no more messages (owner or admin)."""
+        context = self._ending(who, session_id, doing="end a conversation")
+        self.open(who, session_id)
         with readable_errors(self.settings):
-            conversations.end_conversation(self.context, session_id)
+            conversations.end_conversation(context, session_id)
 
-    def delete(self, username: str, session_id: str) -> None:
-        """Delete a conversation and all its checkpoints."""
-        self.open(username, session_id)
+    def delete(self, who: Principal, session_id: str) -> None:
+        """Delete a conversation and all its checkpoints (owner or admin)."""
+        context = self._ending(who, session_id, doing="delete a conversation")
+        self.open(who, session_id)
         with readable_errors(self.settings):
-            conversations.delete_conversation(self.context, session_id)
+            conversations.delete_conversation(context, session_id)
 
-    def cleanup(self, older_than_days: int | None = None, progress=None) -> list[str]:
-        """End and delete conversations idle longer than the retention period."""
+    def _ending(self, who: Principal, session_id: str, *, doing: str) -> ShopContext:
+        who = require(who)
+        if who.is_admin:
+            return self._readable(who, session_id)
+        return self._own(who, session_id, doing=doing)
+
+    def cleanup(
+        self, who: Principal, older_than_days: int | None = None, progress=None
+    ) -> list[str]:
+        """End and delete conversations idle longer than the retention period: a shopper's
+        own, or every one for an admin (store-wide maintenance)."""
+        who = require_role(who, "shopper", "admin", doing="clean up conversations")
         days = self.settings.session_retention_days if older_than_days is None else older_than_days
         with readable_errors(self.settings):
             return conversations.cleanup(
                 self.context,
                 older_than=timedelta(days=days),
+                user=None if who.is_admin else who.username,
                 **({"progress": progress} if progress else {}),
             )
 
     # --- turns ---------------------------------------------------------------------------
     def send(
-        self, username: str, session_id: str, message: Any, *, message_id: str | None = None
+        self, who: Principal, session_id: str, message: Any, *, message_id: str | None = None
     ) -> TurnResult:
         """Run one turn and return the reply, cart and any pending approval."""
-        return turns.final_result(self.stream(username, session_id, message, message_id))
+        return turns.final_result(self.stream(who, session_id, message, message_id))
 
     def stream(
-        self, username: str, session_id: str, message: Any, message_id: str | None = None
+        self, who: Principal, session_id: str, message: Any, message_id: str | None = None
     ) -> Iterator[TurnEvent]:
         """Run one turn, yielding reply tokens and tool activity as they happen, then the result.
 
@@ -156,46 +273,51 @@ class Shop:
         Raises TurnError (before anything is written) for bad input, an ended or foreign
         conversation, or a checkout still waiting for the store.
         """
+        context = self._own(who, session_id, doing="write in a conversation")
         self.recover_decisions()  # a decision left half-done must not hold this turn back
-        return turns.stream_turn(self.context, username, session_id, message, message_id)
+        return turns.stream_turn(context, who.username, session_id, message, message_id)
 
-    def current(self, session_id: str) -> TurnResult:
+    def current(self, who: Principal, session_id: str) -> TurnResult:
         """The conversation as it stands: last reply, cart, products, pending approval."""
-        return turns.current(self.context, session_id)
+        return turns.current(self._readable(who, session_id), session_id)
 
-    def chat(self, session_id: str) -> list[ChatTurn]:
+    def chat(self, who: Principal, session_id: str) -> list[ChatTurn]:
         """The conversation on its current branch, turn by turn, as the chat shows it."""
-        return chat_turns(self.messages(session_id))
+        return chat_turns(self.messages(who, session_id))
 
-    def messages(self, session_id: str) -> list:
+    def messages(self, who: Principal, session_id: str) -> list:
         """Every message of the current branch, as LangChain messages (for developers and tests)."""
-        return list((self.context.snapshot(session_id).values or {}).get("messages", []))
+        context = self._readable(who, session_id)
+        return list((context.snapshot(session_id).values or {}).get("messages", []))
 
-    def pending_approval(self, session_id: str) -> ApprovalView | None:
+    def pending_approval(self, who: Principal, session_id: str) -> ApprovalView | None:
         """The checkout of this session waiting for the store, if any."""
+        context = self._readable(who, session_id)
         self.recover_decisions()
-        return turns.pending_approval(self.context, session_id)
+        return turns.pending_approval(context, session_id)
 
     # --- history, replay, fork -----------------------------------------------------------
-    def history(self, session_id: str) -> list[CheckpointView]:
+    def history(self, who: Principal, session_id: str) -> list[CheckpointView]:
         """Every checkpoint of the session, newest first."""
-        return history.timeline(self.context, session_id)
+        return history.timeline(self._readable(who, session_id), session_id)
 
-    def state_at(self, session_id: str, checkpoint_id: str) -> StateSnapshot:
+    def state_at(self, who: Principal, session_id: str, checkpoint_id: str) -> StateSnapshot:
         """The graph state snapshot at one checkpoint (for developers and tests)."""
-        return history.state_at(self.context, session_id, checkpoint_id)
+        return history.state_at(self._readable(who, session_id), session_id, checkpoint_id)
 
-    def checkpoint(self, session_id: str, checkpoint_id: str) -> CheckpointState:
+    def checkpoint(self, who: Principal, session_id: str, checkpoint_id: str) -> CheckpointState:
         """The state at one checkpoint as the History page shows it."""
-        return history.checkpoint_state(self.context, session_id, checkpoint_id)
+        context = self._readable(who, session_id)
+        return history.checkpoint_state(context, session_id, checkpoint_id)
 
-    def replay(self, username: str, session_id: str, checkpoint_id: str) -> TurnResult:
+    def replay(self, who: Principal, session_id: str, checkpoint_id: str) -> TurnResult:
         """Re-run the steps after a checkpoint; the result starts a new branch."""
-        return history.replay(self.context, username, session_id, checkpoint_id)
+        context = self._own(who, session_id, doing="replay a conversation")
+        return history.replay(context, who.username, session_id, checkpoint_id)
 
     def fork(
         self,
-        username: str,
+        who: Principal,
         session_id: str,
         checkpoint_id: str,
         *,
@@ -203,30 +325,45 @@ class Shop:
         cart: list[dict] | None = None,
     ) -> TurnResult:
         """Branch off a checkpoint with an edited shopper message and/or cart (see history.fork)."""
+        context = self._own(who, session_id, doing="fork a conversation")
         return history.fork(
-            self.context, username, session_id, checkpoint_id, message=message, cart=cart
+            context, who.username, session_id, checkpoint_id, message=message, cart=cart
         )
 
     def fork_conversation(
-        self, username: str, session_id: str, checkpoint_id: str | None = None
+        self, who: Principal, session_id: str, checkpoint_id: str | None = None
     ) -> str:
         """Copy a conversation into a new one (a new Bedrock session) and return its id."""
-        return history.copy_conversation(self.context, username, session_id, checkpoint_id)
+        context = self._own(who, session_id, doing="copy a conversation")
+        return history.copy_conversation(context, who.username, session_id, checkpoint_id)
 
-    def switch_branch(self, username: str, session_id: str, checkpoint_id: str) -> TurnResult:
+    def switch_branch(self, who: Principal, session_id: str, checkpoint_id: str) -> TurnResult:
         """Make the branch ending at `checkpoint_id` current again (a copy becomes the newest)."""
-        return history.switch_branch(self.context, username, session_id, checkpoint_id)
+        context = self._own(who, session_id, doing="switch branches")
+        return history.switch_branch(context, who.username, session_id, checkpoint_id)
 
     # --- approvals -----------------------------------------------------------------------
-    def approvals(self, status: str | None = "pending") -> list[ApprovalView]:
-        """Checkouts in the approvals queue (all sessions)."""
+    def approvals(self, who: Principal, status: str | None = "pending") -> list[ApprovalView]:
+        """Checkouts in the approvals queue of the operator's tenant."""
+        who = require_role(who, "operator", doing="see the approvals queue")
         self.recover_decisions()
-        return approvals.list_approvals(self.context, status)
+        return approvals.list_approvals(self.context, status, tenant=who.tenant)
 
-    def decide(self, approval_id: str, decision: dict) -> TurnResult:
-        """Apply an operator's decision and resume the waiting conversation (approvals.decide)."""
+    def decide(self, who: Principal, approval_id: str, decision: dict) -> TurnResult:
+        """Apply an operator's decision and resume the waiting conversation (approvals.decide).
+
+        Only an operator of the checkout's tenant may decide, never on their own order, and
+        the decision is recorded as theirs whatever `decision` says about its author.
+        """
+        who = require_role(who, "operator", doing="decide checkouts")
+        approval = shopdb.get_approval(self.engine, approval_id)
+        if approval is None or not who.covers_tenant(approval.tenant):
+            raise ApprovalError(f"No approval {approval_id!r}.")
+        if approval.user == who.username:
+            raise NotAllowed("You cannot decide your own checkout; another operator must.")
         self.recover_decisions()
-        return approvals.decide(self.context, approval_id, decision)
+        context = self._context_of(approval.tenant)
+        return approvals.decide(context, approval_id, {**decision, "operator": who.username})
 
     def start_sweeper(self, interval: float | None = None) -> threading.Event:
         """Sweep for half-finished decisions every `interval` seconds on a daemon thread.
@@ -246,28 +383,33 @@ class Shop:
         return stop
 
     def recover_decisions(self) -> int:
-        """Finish decisions whose process stopped half-way (see approvals.recover); how many."""
+        """Finish decisions whose process stopped half-way (see approvals.recover); how many.
+
+        The shop itself acts here, not a user: each decision was authorized when it was made.
+        """
         try:
             return approvals.recover(self.context)
         except Exception:  # never let a sweep break the command that ran it; the next one retries
             logging.getLogger(__name__).exception("recovering approvals failed")
             return 0
 
-    def orders(self, limit: int = 20) -> list[OrderView]:
-        """The most recent orders."""
-        return approvals.recent_orders(self.context, limit)
+    def orders(self, who: Principal, limit: int = 20) -> list[OrderView]:
+        """The most recent orders `who` may see: a shopper's own, an operator's tenant's, all
+        for an admin."""
+        who = require(who)
+        if who.is_shopper:
+            return approvals.recent_orders(self.context, limit, user=who.username)
+        tenant = None if who.is_admin else who.tenant
+        return approvals.recent_orders(self.context, limit, tenant=tenant)
 
     # --- audit ---------------------------------------------------------------------------
-    def audit(self, session_id: str) -> dict:
+    def audit(self, who: Principal, session_id: str) -> dict:
         """The raw Bedrock session: invocations, steps, payloads and decoded checkpoints."""
+        context = self._readable(who, session_id)
         with readable_errors(self.settings):
-            return session_audit(self.client, self.checkpointer.serde, session_id)
+            return session_audit(context.client, context.checkpointer.serde, session_id)
 
     # --- for tests and tools -------------------------------------------------------------
     def config_for(self, session_id: str, checkpoint_id: str | None = None) -> dict:
         """The LangGraph config of a session (at one checkpoint when given), with the shop DB."""
         return self.context.config_for(session_id, checkpoint_id)
-
-    def resume(self, session_id: str, interrupt_id: str, value: dict) -> TurnResult:
-        """Resume the paused checkout of a session with a decision (no approval record)."""
-        return turns.resume(self.context, session_id, interrupt_id, value)

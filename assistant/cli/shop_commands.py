@@ -1,6 +1,9 @@
 """`chat`, `sessions` and `approvals`: the shop from a terminal (scriptable with --json).
 
-The JSON shapes printed here are stable: workshop scripts and tests depend on them.
+Every command acts as the signed-in user (`shoe-assistant login`, see account_commands) and the
+application decides what that user may do: shoppers chat and manage their own conversations,
+operators decide their tenant's checkouts, an admin cleans up store-wide. The JSON shapes
+printed here are stable: workshop scripts and tests depend on them.
 """
 
 from __future__ import annotations
@@ -12,20 +15,25 @@ from functools import lru_cache
 
 from tqdm import tqdm
 
+from assistant.cli.account_commands import principal
 from assistant.cli.errors import CliError
 
 
 @lru_cache(maxsize=1)
-def _shop():
+def shop():
+    """The process's Shop (built on first use: commands like --help need none)."""
     from assistant.application.shop import Shop
 
     return Shop()
 
 
+def _me():
+    return principal(shop())
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `chat`, `sessions` and `approvals` subcommands."""
     chat = subparsers.add_parser("chat", help="chat with the assistant in the terminal")
-    chat.add_argument("--user", required=True, help="demo user, e.g. alice")
     chat.add_argument("--session", help="continue this session id (default: a new one)")
     chat.add_argument("--json", action="store_true", help="print one JSON object")
     chat.add_argument(
@@ -38,8 +46,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     session_parser = subparsers.add_parser("sessions", help="list, show, end, delete, clean up")
     session_commands = session_parser.add_subparsers(dest="action", required=True)
-    listing = session_commands.add_parser("list", help="a user's conversations")
-    listing.add_argument("--user", help="only this user's (default: everyone's)")
+    listing = session_commands.add_parser(
+        "list", help="your conversations (an operator: the tenant's; an admin: all)"
+    )
+    listing.add_argument("--user", help="only this user's (operators and admins)")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(run=_sessions_list)
     for name, helptext in (
@@ -49,10 +59,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ):
         command = session_commands.add_parser(name, help=helptext)
         command.add_argument("session_id")
-        command.add_argument("--user", required=True)
         command.add_argument("--json", action="store_true")
         command.set_defaults(run=_SESSION_ACTIONS[name])
-    cleanup = session_commands.add_parser("cleanup", help="delete idle conversations")
+    cleanup = session_commands.add_parser(
+        "cleanup", help="delete idle conversations (yours; an admin: the whole store's)"
+    )
     cleanup.add_argument("--older-than-days", type=int, help="default: SESSION_RETENTION_DAYS")
     cleanup.add_argument("--json", action="store_true")
     cleanup.set_defaults(run=_sessions_cleanup)
@@ -65,7 +76,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing.set_defaults(run=_approvals_list)
     approve = approval_commands.add_parser("approve", help="approve (optionally edit) a checkout")
     approve.add_argument("approval_id")
-    approve.add_argument("--operator", default="olga")
     approve.add_argument("--discount", type=float, default=0.0, help="percent off, 0-50")
     approve.add_argument(
         "--quantity",
@@ -80,7 +90,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     reject = approval_commands.add_parser("reject", help="reject a checkout with a reason")
     reject.add_argument("approval_id")
     reject.add_argument("--reason", required=True)
-    reject.add_argument("--operator", default="olga")
     reject.add_argument("--json", action="store_true")
     reject.set_defaults(run=_reject)
 
@@ -97,7 +106,7 @@ def _guard(function):
 
         try:
             return function(args)
-        except (TurnError, ApprovalError, AlreadyDecided) as error:
+        except (TurnError, ApprovalError, AlreadyDecided) as error:  # incl. NotAllowed
             raise CliError(str(error)) from error
 
     return wrapper
@@ -119,10 +128,10 @@ def _format_turn(result) -> str:
 
 @_guard
 def _chat(args: argparse.Namespace) -> int:
-    shop = _shop()
-    session_id = args.session or shop.new_conversation(args.user)
+    the_shop, me = shop(), _me()
+    session_id = args.session or the_shop.new_conversation(me)
     if args.message is not None:
-        result = shop.send(args.user, session_id, args.message, message_id=args.message_id)
+        result = the_shop.send(me, session_id, args.message, message_id=args.message_id)
         if args.json:
             print(json.dumps(result.to_json(), default=str))
         else:
@@ -138,7 +147,7 @@ def _chat(args: argparse.Namespace) -> int:
         from assistant.application import TurnError
 
         try:
-            print(_format_turn(shop.send(args.user, session_id, message)))
+            print(_format_turn(the_shop.send(me, session_id, message)))
         except TurnError as error:
             print(f"assistant> {error}")
 
@@ -154,7 +163,7 @@ def _sessions_list(args: argparse.Namespace) -> int:
             "status": c.status,
             "updated_at": c.updated_at.isoformat(),
         }
-        for c in _shop().conversations(args.user)
+        for c in shop().conversations(_me(), args.user)
     ]
     text = "\n".join(
         f"{r['session_id']}  {r['status']:<7} {r['user']:<8} {r['updated_at'][:19]}  {r['title']}"
@@ -166,10 +175,10 @@ def _sessions_list(args: argparse.Namespace) -> int:
 
 @_guard
 def _sessions_show(args: argparse.Namespace) -> int:
-    shop = _shop()
-    conversation = shop.open(args.user, args.session_id)
-    messages = shop.messages(args.session_id)
-    current = shop.current(args.session_id)
+    the_shop, me = shop(), _me()
+    conversation = the_shop.open(me, args.session_id)
+    messages = the_shop.messages(me, args.session_id)
+    current = the_shop.current(me, args.session_id)
     data = {
         "session_id": args.session_id,
         "status": conversation.status,
@@ -188,14 +197,14 @@ def _sessions_show(args: argparse.Namespace) -> int:
 
 @_guard
 def _sessions_end(args: argparse.Namespace) -> int:
-    _shop().end(args.user, args.session_id)
+    shop().end(_me(), args.session_id)
     _print({"session_id": args.session_id, "status": "ENDED"}, args.json, "ended")
     return 0
 
 
 @_guard
 def _sessions_delete(args: argparse.Namespace) -> int:
-    _shop().delete(args.user, args.session_id)
+    shop().delete(_me(), args.session_id)
     _print({"session_id": args.session_id, "status": "DELETED"}, args.json, "deleted")
     return 0
 
@@ -205,7 +214,8 @@ _SESSION_ACTIONS = {"show": _sessions_show, "end": _sessions_end, "delete": _ses
 
 @_guard
 def _sessions_cleanup(args: argparse.Namespace) -> int:
-    deleted = _shop().cleanup(
+    deleted = shop().cleanup(
+        _me(),
         args.older_than_days,
         progress=lambda items: tqdm(items, desc="deleting idle sessions", file=sys.stderr),
     )
@@ -215,7 +225,7 @@ def _sessions_cleanup(args: argparse.Namespace) -> int:
 
 @_guard
 def _approvals_list(args: argparse.Namespace) -> int:
-    rows = [row.to_json() for row in _shop().approvals(None if args.all else "pending")]
+    rows = [row.to_json() for row in shop().approvals(_me(), None if args.all else "pending")]
     text = "\n".join(
         f"{r['id']}  {r['status']:<9} {r['user']:<8} ${r['total']:.2f}  "
         + ", ".join(f"{i['name']} {i['size']:g}×{i['quantity']}" for i in r["items"])
@@ -244,19 +254,18 @@ def _approve(args: argparse.Namespace) -> int:
     edited = bool(quantities) or args.discount > 0
     decision = {
         "action": "edit" if edited else "approve",
-        "operator": args.operator,
         "discount_pct": args.discount,
         "quantities": quantities,
         "reason": args.reason,
     }
-    result = _shop().decide(args.approval_id, decision)
+    result = shop().decide(_me(), args.approval_id, decision)
     _print(result.to_json(), args.json, _format_turn(result))
     return 0
 
 
 @_guard
 def _reject(args: argparse.Namespace) -> int:
-    decision = {"action": "reject", "operator": args.operator, "reason": args.reason}
-    result = _shop().decide(args.approval_id, decision)
+    decision = {"action": "reject", "reason": args.reason}
+    result = shop().decide(_me(), args.approval_id, decision)
     _print(result.to_json(), args.json, _format_turn(result))
     return 0

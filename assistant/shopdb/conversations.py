@@ -37,15 +37,22 @@ def get_conversation(bind: Session | Engine, session_id: str) -> Conversation | 
 
 
 def list_conversations(
-    bind: Session | Engine, user: str | None = None, *, include_deleted: bool = False
+    bind: Session | Engine,
+    user: str | None = None,
+    *,
+    tenant: str | None = None,
+    include_deleted: bool = False,
 ) -> list[Conversation]:
-    """Conversations of `user` (every user's when None), most recently active first."""
+    """Conversations of `user` and/or `tenant` (every one when both are None), most recently
+    active first."""
     with session_scope(bind) as session:
         query = select(Conversation)
         if not include_deleted:
             query = query.where(Conversation.status != "DELETED")
         if user is not None:
             query = query.where(Conversation.user == user)
+        if tenant is not None:
+            query = query.where(Conversation.tenant == tenant)
         return list(session.exec(query.order_by(Conversation.updated_at.desc())))
 
 
@@ -100,10 +107,15 @@ def copy_ancestors(bind: Session | Engine, session_id: str, limit: int = 20) -> 
     return ancestors
 
 
-def idle_conversations(bind: Session | Engine, idle_since: datetime) -> list[str]:
-    """Ids of conversations (not deleted) with no activity since `idle_since`."""
+def idle_conversations(
+    bind: Session | Engine, idle_since: datetime, *, user: str | None = None
+) -> list[str]:
+    """Ids of conversations (not deleted; of `user` when given) idle since `idle_since`."""
     with session_scope(bind) as session:
-        rows = session.exec(select(Conversation).where(Conversation.status != "DELETED"))
+        query = select(Conversation).where(Conversation.status != "DELETED")
+        if user is not None:
+            query = query.where(Conversation.user == user)
+        rows = session.exec(query)
         return [row.session_id for row in rows if _aware(row.updated_at) < idle_since]
 
 

@@ -105,6 +105,7 @@ def init_db(engine: Engine, data_dir: Path = DATA_DIR) -> None:
     add_missing_columns(engine)
     _seed_once(engine, "products", lambda session: _seed_products(session, data_dir), Product)
     _seed_once(engine, "users", lambda session: _seed_users(session, data_dir), User)
+    _add_missing_accounts(engine, data_dir)
 
 
 def add_missing_columns(engine: Engine) -> None:
@@ -191,6 +192,29 @@ def _seed_products(session: Session, data_dir: Path) -> None:
         for size, quantity in stock.items()
     )
     session.flush()
+
+
+def _add_missing_accounts(engine: Engine, data_dir: Path) -> None:
+    """Bring a database seeded by an older version up to the accounts of ``users.json``.
+
+    Adds accounts it lacks and fills sign-in fields (e-mail, password hash) that are empty; a
+    password or profile changed since is left alone.
+    """
+    users = json.loads((data_dir / "users.json").read_text(encoding="utf-8"))["users"]
+    with Session(engine) as session:
+        for item in users:
+            row = session.get(User, item["username"])
+            if row is None:
+                session.add(User(**item))
+                continue
+            for name in ("email", "password_hash"):
+                if getattr(row, name) is None and item.get(name):
+                    setattr(row, name, item[name])
+                    session.add(row)
+        try:
+            session.commit()
+        except IntegrityError:  # another process added them first
+            session.rollback()
 
 
 def _seed_users(session: Session, data_dir: Path) -> None:

@@ -18,7 +18,7 @@ from sqlmodel import Field, Relationship, SQLModel
 
 CATEGORIES = ("running", "trail", "hiking", "casual", "basketball", "formal", "sandals")
 GENDERS = ("women", "men", "kids", "unisex")
-Role = Literal["shopper", "operator"]
+Role = Literal["shopper", "operator", "admin"]
 ApprovalStatus = Literal["pending", "deciding", "approved", "rejected", "failed"]
 
 
@@ -102,22 +102,50 @@ class ProductDetails(ProductSummary):
 
 
 class User(SQLModel, table=True):
-    """A demo user: a shopper with a profile, or a store operator."""
+    """A shop account: a shopper with a profile, a store operator, or a store administrator.
+
+    Passwords are stored only as Argon2 hashes (`password_hash`, see `assistant.shopdb.accounts`);
+    accounts that sign in through OpenID Connect only have none. `failed_sign_ins` and
+    `locked_until` implement the lock-out after repeated wrong passwords.
+    """
 
     __tablename__ = "users"
 
     username: str = Field(primary_key=True, max_length=64)
     display_name: str = Field(max_length=128)
-    role: str = Field(default="shopper", max_length=16)  # shopper | operator
+    role: str = Field(default="shopper", max_length=16)  # shopper | operator | admin
+    # The tenant the account belongs to; an admin's is the store's own ("*": every tenant).
     tenant: str = Field(index=True, max_length=64)
     shoe_size: float | None = None
     gender: str | None = Field(default=None, max_length=8)
     preferred_category: str | None = Field(default=None, max_length=16)
+    # The address an OpenID Connect provider vouches for (st.login), matched case-insensitively.
+    email: str | None = Field(default=None, max_length=254, index=True)
+    password_hash: str | None = Field(default=None, max_length=256)
+    failed_sign_ins: int = Field(default=0)
+    locked_until: datetime | None = None
 
     @property
     def is_operator(self) -> bool:
         """True for store operators, who decide pending checkouts."""
         return self.role == "operator"
+
+
+class SignIn(SQLModel, table=True):
+    """One signed-in browser or CLI: what a sign-in token points to, so sign-out revokes it.
+
+    The token itself (signed, see `assistant.application.accounts`) carries a random id; the
+    database keeps only its SHA-256 (`id_hash`), so a copy of the database signs nobody in.
+    """
+
+    __tablename__ = "sign_ins"
+
+    id_hash: str = Field(primary_key=True, max_length=64)
+    username: str = Field(index=True, max_length=64)
+    channel: str = Field(max_length=16)  # web | cli | oidc
+    created_at: datetime = Field(default_factory=utc_now)
+    expires_at: datetime
+    revoked_at: datetime | None = None
 
 
 # --- orders ------------------------------------------------------------------------------

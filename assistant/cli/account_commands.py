@@ -1,0 +1,122 @@
+"""`login`, `logout`, `whoami`: who the CLI acts as.
+
+`shoe-assistant login alice` asks for the password and keeps a sign-in token in the user's
+config directory (`$XDG_CONFIG_HOME/shoe-assistant/token`, or `CLI_TOKEN_FILE`), created 0600.
+Scripts can pass a token in `SHOE_ASSISTANT_TOKEN` instead (`login --print-token` prints one).
+Every shop command turns the token into a principal through the application, which checks its
+signature, its age and that it was not revoked; `logout` revokes it everywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from assistant.cli.errors import CliError
+from assistant.settings import get_settings
+
+TOKEN_ENV = "SHOE_ASSISTANT_TOKEN"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `login`, `logout` and `whoami` subcommands."""
+    login = subparsers.add_parser("login", help="sign in as a shop user (asks the password)")
+    login.add_argument("username", nargs="?", help="e.g. alice (asked when left out)")
+    login.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    login.add_argument(
+        "--print-token",
+        action="store_true",
+        help=f"print the token (for {TOKEN_ENV} in scripts) instead of storing it",
+    )
+    login.set_defaults(run=_login)
+    logout = subparsers.add_parser("logout", help="sign out (the token stops working)")
+    logout.set_defaults(run=_logout)
+    whoami = subparsers.add_parser("whoami", help="who the CLI acts as")
+    whoami.set_defaults(run=_whoami)
+
+
+def token_file() -> Path:
+    """Where `login` keeps the token: CLI_TOKEN_FILE, else the user's config directory."""
+    configured = get_settings().cli_token_file
+    if configured:
+        return Path(configured).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "shoe-assistant" / "token"
+
+
+def stored_token() -> str | None:
+    """The token of this terminal: SHOE_ASSISTANT_TOKEN, else the token file's."""
+    if os.environ.get(TOKEN_ENV):
+        return os.environ[TOKEN_ENV].strip()
+    try:
+        return token_file().read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def principal(shop):
+    """The signed-in principal of this terminal, or CliError saying how to sign in."""
+    from assistant.application import NotSignedIn
+
+    token = stored_token()
+    if token is None:
+        raise CliError("not signed in: run `shoe-assistant login <username>` first")
+    try:
+        return shop.principal(token)
+    except NotSignedIn as error:
+        raise CliError(f"{error} (`shoe-assistant login <username>`)") from error
+
+
+def _write_token(path: Path, token: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        os.fchmod(file.fileno(), 0o600)  # open()'s mode applies to new files only
+        file.write(token + "\n")
+
+
+def _login(args: argparse.Namespace) -> int:
+    from assistant.application import SignInRefused
+    from assistant.cli.shop_commands import shop
+
+    username = args.username or input("username: ").strip()
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"password for {username}: ")
+    try:
+        who, token = shop().sign_in(username, password, channel="cli")
+    except SignInRefused as error:
+        raise CliError(str(error)) from error
+    if args.print_token:
+        print(token)
+        return 0
+    path = token_file()
+    _write_token(path, token)
+    print(f"Signed in as {who.username} ({who.role}, {who.tenant}); token in {path}")
+    return 0
+
+
+def _logout(args: argparse.Namespace) -> int:
+    from assistant.cli.shop_commands import shop
+
+    token = stored_token()
+    if token is not None:
+        shop().sign_out(token)
+    path = token_file()
+    path.unlink(missing_ok=True)
+    print("Signed out." if token else "Nobody was signed in.")
+    return 0
+
+
+def _whoami(args: argparse.Namespace) -> int:
+    from assistant.cli.shop_commands import shop
+
+    who = principal(shop())
+    print(f"{who.username} ({who.role}, tenant {who.tenant})")
+    return 0
