@@ -52,6 +52,24 @@ class Settings(BaseSettings):
     app_name: str = "shoe-assistant"
     session_retention_days: int = 30
 
+    # --- who the app is to the session store (README: "Tenant credentials") --------------
+    # Local: `up` and `session-service` start the service in IAM mode (signatures and the
+    # policy of infra/session-store.yaml), and the app signs each tenant's calls with that
+    # tenant's key from this file (written 0600 on first run). false: nothing is checked.
+    local_session_iam: bool = True
+    session_credentials_file: str = str(PROJECT_ROOT / "var" / "session-credentials.json")
+    # AWS: each tenant's calls use credentials of STS AssumeRole on this role (the RoleArn
+    # output of infra/) with the session tag <SESSION_ROLE_TENANT_TAG_KEY>=<tenant>. Unset: the
+    # normal credential chain, one credential for every tenant.
+    session_role_arn: str | None = None
+    # The principal tag that carries the tenant (the template's TenantTagKey), on AWS and in
+    # the local credentials file alike.
+    session_role_tenant_tag_key: str = "tenant"
+    # botocore refreshes assumed credentials 15 minutes before they expire, so a shorter
+    # duration than 20 minutes would assume the role again before nearly every call. The
+    # role's MaxSessionDuration (1 h unless raised) caps it on AWS.
+    session_role_duration_seconds: int = Field(3600, ge=1200, le=43200)
+
     # --- the model -----------------------------------------------------------------------
     model: str = Field(
         "offline",

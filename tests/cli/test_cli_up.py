@@ -52,6 +52,7 @@ def test_up_starts_service_and_app_and_stops_both(tmp_path: Path, stop_signal: i
         "SESSION_STORE": "local",
         "LOCAL_SESSION_PORT": str(service_port),
         "LOCAL_SESSION_DB": str(tmp_path / "sessions.db"),
+        "SESSION_CREDENTIALS_FILE": str(tmp_path / "session-credentials.json"),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'shop.db'}",
         "MODEL": "offline",
     }
