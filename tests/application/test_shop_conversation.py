@@ -24,69 +24,71 @@ def cart_rows(cart: list[dict]) -> list[tuple]:
 
 
 def test_search_refine_add_resize_view_and_checkout_then_every_operator_decision(
-    shop: Shop, shop_cli
+    shop: Shop, shop_cli, signed_in
 ) -> None:
-    session_id = shop.new_conversation("alice")
+    alice, olga = signed_in(shop, "alice"), signed_in(shop, "olga")
+    session_id = shop.new_conversation(alice)
 
     # Search, then refine the same search.
-    found = shop.send("alice", session_id, "trail shoes under $150")
+    found = shop.send(alice, session_id, "trail shoes under $150")
     assert found.products, found.reply
     assert all(p["category"] == "trail" and p["price"] <= 150 for p in found.products)
     assert found.tool_activity and found.tool_activity[0].startswith("search_products(")
-    refined = shop.send("alice", session_id, "only in black")
+    refined = shop.send(alice, session_id, "only in black")
     assert refined.products and len(refined.products) < len(found.products)
     assert all("black" in p["colors"] and p["price"] <= 150 for p in refined.products)
     second = refined.products[1]
 
     # Add "the second one", change its size, look at the cart.
-    added = shop.send("alice", session_id, "add the second one in size 8.5")
+    added = shop.send(alice, session_id, "add the second one in size 8.5")
     assert cart_rows(added.cart) == [
         (second["product_id"], f"{second['brand']} {second['name']}", 8.5, 1, second["price"])
     ]
     assert all(set(line) == CART_FIELDS for line in added.cart)
-    resized = shop.send("alice", session_id, "change the size to 9")
+    resized = shop.send(alice, session_id, "change the size to 9")
     assert [(line["product_id"], line["size"]) for line in resized.cart] == [
         (second["product_id"], 9.0)
     ]
-    doubled = shop.send("alice", session_id, "make it 2 pairs")
+    doubled = shop.send(alice, session_id, "make it 2 pairs")
     assert doubled.cart[0]["quantity"] == 2
-    viewed = shop.send("alice", session_id, "what's in my cart")
+    viewed = shop.send(alice, session_id, "what's in my cart")
     assert second["name"] in viewed.reply
     assert f"{2 * second['price']:.2f}" in viewed.reply
 
     # Checkout pauses for the store; the shopper cannot talk past it.
-    waiting = shop.send("alice", session_id, "checkout")
+    waiting = shop.send(alice, session_id, "checkout")
     pending = waiting.pending_approval
     assert pending is not None and pending.status == "pending"
     assert pending.user == "alice" and pending.session_id == session_id
     assert cart_rows(pending.items) == cart_rows(doubled.cart)
     assert pending.total == pytest.approx(2 * second["price"])
     assert pending.id in waiting.reply and "approval" in waiting.reply
-    assert [a.id for a in shop.approvals()] == [pending.id]
+    assert [a.id for a in shop.approvals(olga)] == [pending.id]
     with pytest.raises(TurnError, match="waiting for store approval"):
-        shop.send("alice", session_id, "hello?")
+        shop.send(alice, session_id, "hello?")
 
     # 1. Rejected with a reason: the shopper reads the reason, keeps the cart, no order.
     rejected = shop.decide(
+        olga,
         pending.id,
-        {"action": "reject", "operator": "olga", "reason": "That size is being restocked"},
+        {"action": "reject", "reason": "That size is being restocked"},
     )
     assert "That size is being restocked" in rejected.reply
     assert rejected.pending_approval is None
     assert cart_rows(rejected.cart) == cart_rows(doubled.cart)
     assert recent_orders(shop.engine) == []
-    assert shop.approvals() == []
-    assert shop.approvals("rejected")[0].reason == "That size is being restocked"
+    assert shop.approvals(olga) == []
+    assert shop.approvals(olga, "rejected")[0].reason == "That size is being restocked"
 
     # 2. Edited by the store: one pair instead of two, 10% off.
     stock_before = stock_by_size(shop.engine, second["product_id"])[9.0]
-    again = shop.send("alice", session_id, "checkout")
+    again = shop.send(alice, session_id, "checkout")
     line = again.cart[0]
     edited = shop.decide(
+        olga,
         again.pending_approval.id,
         {
             "action": "edit",
-            "operator": "olga",
             "quantities": {line_key(line): 1},
             "discount_pct": 10,
             "reason": "one pair per customer",
@@ -107,11 +109,11 @@ def test_search_refine_add_resize_view_and_checkout_then_every_operator_decision
     assert decided.order_id == edited_order.id
 
     # 3. Approved as asked.
-    shop.send("alice", session_id, "trail shoes under $150")
-    first = shop.send("alice", session_id, "add the first one in size 10")
+    shop.send(alice, session_id, "trail shoes under $150")
+    first = shop.send(alice, session_id, "add the first one in size 10")
     assert len(first.cart) == 1
-    approved_id = shop.send("alice", session_id, "checkout").pending_approval.id
-    approved = shop.decide(approved_id, {"action": "approve", "operator": "olga"})
+    approved_id = shop.send(alice, session_id, "checkout").pending_approval.id
+    approved = shop.decide(olga, approved_id, {"action": "approve"})
     orders = recent_orders(shop.engine)
     assert len(orders) == 2
     assert orders[0].id in approved.reply and "confirmed" in approved.reply
@@ -119,14 +121,16 @@ def test_search_refine_add_resize_view_and_checkout_then_every_operator_decision
     assert approved.cart == []
 
     # Something left in the cart for the next process to find.
-    shop.send("alice", session_id, "add the first one in size 7.5")
-    kept = shop.current(session_id).cart
+    shop.send(alice, session_id, "add the first one in size 7.5")
+    kept = shop.current(alice, session_id).cart
     assert len(kept) == 1 and kept[0]["size"] == 7.5
-    shopper_messages = [m.text for m in shop.messages(session_id) if isinstance(m, HumanMessage)]
+    shopper_messages = [
+        m.text for m in shop.messages(alice, session_id) if isinstance(m, HumanMessage)
+    ]
 
     # A new process (the CLI, as workshop scripts use it) continues the same conversation.
     process = shop_cli.run(
-        "chat", "--user", "alice", "--session", session_id, "--json", "what's in my cart"
+        "chat", "--session", session_id, "--json", "what's in my cart", as_user="alice"
     )
     assert process.returncode == 0, process.stderr
     answer = json.loads(process.stdout)
@@ -137,29 +141,33 @@ def test_search_refine_add_resize_view_and_checkout_then_every_operator_decision
     assert kept[0]["name"] in answer["reply"]
 
     # ...and what it wrote is in the same session, after everything said before.
-    after = [m.text for m in shop.messages(session_id) if isinstance(m, HumanMessage)]
+    after = [m.text for m in shop.messages(alice, session_id) if isinstance(m, HumanMessage)]
     assert after == [*shopper_messages, "what's in my cart"]
-    assert shop.current(session_id).reply == answer["reply"]
+    assert shop.current(alice, session_id).reply == answer["reply"]
     assert len(recent_orders(shop.engine)) == 2
 
 
-def test_conversation_survives_a_new_shop_on_the_same_stores(shop: Shop, shop_settings) -> None:
-    session_id = shop.new_conversation("bob")
-    shop.send("bob", session_id, "running shoes")
-    added = shop.send("bob", session_id, "add the first one in size 10")
-    waiting = shop.send("bob", session_id, "checkout")
+def test_conversation_survives_a_new_shop_on_the_same_stores(
+    shop: Shop, shop_settings, signed_in
+) -> None:
+    bob = signed_in(shop, "bob")
+    session_id = shop.new_conversation(bob)
+    shop.send(bob, session_id, "running shoes")
+    added = shop.send(bob, session_id, "add the first one in size 10")
+    waiting = shop.send(bob, session_id, "checkout")
 
     # A restart: a new Shop (new boto3 client, new graph) on the same service and catalog.
     restarted = Shop(settings=shop_settings)
     try:
-        assert [c.session_id for c in restarted.conversations("bob")] == [session_id]
-        current = restarted.current(session_id)
+        bob, oscar = signed_in(restarted, "bob"), signed_in(restarted, "oscar")  # signed in anew
+        assert [c.session_id for c in restarted.conversations(bob)] == [session_id]
+        current = restarted.current(bob, session_id)
         assert current.cart == added.cart
         assert current.pending_approval.id == waiting.pending_approval.id
-        # The operator decides from the restarted process; the first one sees the outcome.
-        restarted.decide(current.pending_approval.id, {"action": "approve", "operator": "olga"})
-        assert shop.current(session_id).cart == []
-        assert shop.pending_approval(session_id) is None
-        assert "confirmed" in shop.current(session_id).reply
+        # bob's store's operator decides from the restarted process; the first one sees it.
+        restarted.decide(oscar, current.pending_approval.id, {"action": "approve"})
+        assert shop.current(bob, session_id).cart == []
+        assert shop.pending_approval(bob, session_id) is None
+        assert "confirmed" in shop.current(bob, session_id).reply
     finally:
         restarted.engine.dispose()
