@@ -1,8 +1,10 @@
 """The web app's entry point: `streamlit run ui/app.py` (what `shoe-assistant up` starts).
 
-It signs the user in (demo users in the sidebar), settles which conversation is open, and shows
-the pages the user's role may see: shoppers get Shop, History and Audit of their own sessions;
-store operators get the Operator console and Audit of every session.
+It signs the user in (ui/identity.py: password or OpenID Connect), settles which conversation is
+open, and shows the pages the user's role may see: shoppers get Shop, History and Audit of
+their own sessions; store operators the Operator console and Audit of their tenant's sessions;
+the admin Audit of every session. A page of another role asked for by URL says it is not
+theirs. What each page may read is decided by the Shop, not here.
 """
 
 from __future__ import annotations
@@ -37,39 +39,57 @@ if shop is None:
 user = sign_in(shop)
 show_notices()
 
+
+def _page(file: str, title: str, icon: str, url_path: str, **kwargs) -> st.Page:
+    return st.Page(PAGES / file, title=title, icon=icon, url_path=url_path, **kwargs)
+
+
+def _refused(title: str, who_may: str):
+    """A page for a URL this role may not open: it says so, instead of a silent redirect."""
+
+    def refused() -> None:
+        st.error(
+            f"The {title} is only for {who_may}. You are signed in as "
+            f"{user.display_name} ({user.role}).",
+            icon=":material/lock:",
+        )
+
+    return refused
+
+
+OPERATOR = ("operator", "Operator console", ":material/fact_check:", "operator_console.py")
+SHOPPER = [
+    ("shop", "Shop", ":material/storefront:", "shop.py"),
+    ("history", "History", ":material/account_tree:", "history.py"),
+]
+AUDIT = ("audit", "Audit", ":material/manage_search:", "audit.py")
+
 if user.is_operator:
-    pages = [
-        st.Page(
-            PAGES / "operator_console.py",
-            title="Operator console",
-            icon=":material/fact_check:",
-            url_path="operator",
-            default=True,
-        ),
-        st.Page(
-            PAGES / "audit.py", title="Audit", icon=":material/manage_search:", url_path="audit"
-        ),
+    allowed = [OPERATOR, AUDIT]
+    refused = [(path, title, "shoppers") for path, title, _, _ in SHOPPER]
+elif user.is_admin:
+    allowed = [AUDIT]
+    refused = [(OPERATOR[0], OPERATOR[1], "store operators")] + [
+        (path, title, "shoppers") for path, title, _, _ in SHOPPER
     ]
 else:
     mine = restore_conversation(shop, user)
-    pages = [
-        st.Page(
-            PAGES / "shop.py",
-            title="Shop",
-            icon=":material/storefront:",
-            url_path="shop",
-            default=True,
-        ),
-        st.Page(
-            PAGES / "history.py",
-            title="History",
-            icon=":material/account_tree:",
-            url_path="history",
-        ),
-        st.Page(
-            PAGES / "audit.py", title="Audit", icon=":material/manage_search:", url_path="audit"
-        ),
-    ]
+    allowed = [*SHOPPER, AUDIT]
+    refused = [(OPERATOR[0], OPERATOR[1], "store operators")]
+
+pages = [
+    _page(file, title, icon, path, default=index == 0)
+    for index, (path, title, icon, file) in enumerate(allowed)
+]
+# Pages this role may not open stay reachable by URL only to say so; the menu never shows them.
+hidden = [
+    st.Page(_refused(title, who_may), title=title, icon=":material/lock:", url_path=path)
+    for path, title, who_may in refused
+]
+with st.sidebar:
+    for page in pages:
+        st.page_link(page)
+if user.is_shopper:
     conversation_sidebar(shop, user, mine)
 
-st.navigation(pages, position="sidebar").run()
+st.navigation(pages + hidden, position="hidden").run()

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from assistant.application import (
     AccountLocked,
@@ -137,19 +136,18 @@ def _sign_out(shop: Shop) -> None:
 def _set_cookie(shop: Shop, token: str | None) -> None:
     """Keep (or clear) the sign-in token in a cookie of this site, for reloads.
 
-    Streamlit has no server-side way to set a cookie, so a zero-height component's script sets
-    it on the app's own origin (components run same-origin). The cookie holds only the signed
+    Streamlit has no server-side way to set a cookie, so a script in the page sets it on the
+    app's own origin. The cookie holds only the signed
     token, lives as long as the sign-in does, and sign-out revokes the token itself.
     """
     value = json.dumps(f"{COOKIE}={token or ''}")
     seconds = 0 if token is None else int(shop.settings.web_sign_in_hours * 3600)
     secure = "; Secure" if (st.context.url or "").startswith("https") else ""
-    with st.sidebar:
-        components.html(
-            f"<script>document.cookie = {value} + "
-            f"'; Path=/; Max-Age={seconds}; SameSite=Strict{secure}';</script>",
-            height=0,
-        )
+    st.html(
+        f"<script>document.cookie = {value} + "
+        f"'; Path=/; Max-Age={seconds}; SameSite=Strict{secure}';</script>",
+        unsafe_allow_javascript=True,
+    )
 
 
 def _forget_conversation() -> None:

@@ -1,4 +1,5 @@
-"""The real web app in a real browser: a purchase approved by an operator, a fork, a reload.
+"""The real web app in a real browser: sign-in, a purchase approved by an operator, a fork, a
+reload, and what a shopper is refused.
 
 Starts the local session service and `streamlit run ui/app.py` as subprocesses on free ports
 (temporary databases), drives Debian's Chromium with Playwright (never a downloaded browser) and
@@ -93,6 +94,8 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "DATABASE_URL": f"sqlite:///{folder / 'shop.db'}",
         "SESSION_STORE": "local",
         "MODEL": "offline",
+        "LOCAL_SESSION_IAM": "false",
+        "SECRET_KEY_FILE": str(folder / "secret-key"),
     }
     service_log, app_log = folder / "service.log", folder / "streamlit.log"
     processes: list[subprocess.Popen] = []
@@ -164,8 +167,17 @@ def say(page, text: str) -> None:
 
 
 def open_page(page, title: str) -> None:
-    """Follow a link of the sidebar navigation."""
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+    """Follow a link of the sidebar menu."""
+    page.get_by_test_id("stSidebar").get_by_role("link", name=title).click()
+
+
+def sign_in(page, app_url: str, username: str, password: str | None = None) -> None:
+    """Open the app and sign in through its form (demo password unless one is given)."""
+    page.goto(app_url)
+    form = page.get_by_test_id("stForm")
+    form.get_by_role("textbox", name="Username").fill(username)
+    form.get_by_role("textbox", name="Password").fill(password or f"demo-{username}")
+    form.get_by_role("button", name="Sign in").click()
 
 
 def metric_value(page, label: str):
@@ -181,8 +193,9 @@ def test_purchase_approval_fork_and_reload(app_url: str, browser) -> None:
     """Shopper buys, operator approves (shopper sees it live), shopper forks, reload resumes."""
     shopper = browser.new_context(viewport=VIEWPORT).new_page()
     shopper.set_default_timeout(STEP_TIMEOUT_MS)
-    shopper.goto(f"{app_url}/?user=alice")
+    sign_in(shopper, app_url, "alice")
     expect(shopper.get_by_role("heading", name="Shoe shop")).to_be_visible()
+    expect(shopper.get_by_test_id("stSidebar")).to_contain_text("Signed in as Alice")
     expect(shopper.locator(".st-key-runtime-badges")).to_contain_text("offline")
 
     # Search: product cards with pictures, and the session id lands in the URL.
@@ -209,7 +222,7 @@ def test_purchase_approval_fork_and_reload(app_url: str, browser) -> None:
     # The operator, in a second browser context, sees the checkout and approves it.
     operator = browser.new_context(viewport=VIEWPORT).new_page()
     operator.set_default_timeout(STEP_TIMEOUT_MS)
-    operator.goto(f"{app_url}/?user=olga")
+    sign_in(operator, app_url, "olga")
     card = operator.locator("[class*='st-key-approval-apr-']").first
     expect(card).to_contain_text("alice")
     expect(card).to_contain_text("Scree Ultra 5")
@@ -227,8 +240,11 @@ def test_purchase_approval_fork_and_reload(app_url: str, browser) -> None:
     # History: fork from the first search with an edited message; the tree has two branches.
     open_page(shopper, "History")
     expect(metric_value(shopper, "Branches")).to_have_text("1")
+    tree = shopper.locator(".st-key-branch-tree").get_by_test_id("stGraphVizChart")
+    expect(tree.locator("svg g.node").first).to_be_visible()  # the page has finished its run
     picker = shopper.locator(".st-key-history-checkpoint")
     picker.click()
+    expect(shopper.get_by_role("listbox")).to_be_visible()
     shopper.keyboard.type("trail shoes under")
     shopper.keyboard.press("Enter")
     message = shopper.locator("[class*='st-key-fork-message-'] textarea")
@@ -238,7 +254,6 @@ def test_purchase_approval_fork_and_reload(app_url: str, browser) -> None:
     message.fill("running shoes under $120 in size 8.5")
     shopper.get_by_role("button", name="Fork from here").click()
     expect(metric_value(shopper, "Branches")).to_have_text("2")
-    tree = shopper.locator(".st-key-branch-tree").get_by_test_id("stGraphVizChart")
     expect(tree.locator("svg g.node").first).to_be_visible()
     screenshot(shopper, "history")
 
@@ -254,8 +269,42 @@ def test_purchase_approval_fork_and_reload(app_url: str, browser) -> None:
     shopper.reload()
     expect(shopper.locator(".st-key-chat")).to_contain_text("running shoes under $120")
     assert f"session={session_id}" in shopper.url
-    assert "user=alice" in shopper.url
+    assert "user=" not in shopper.url  # the cookie of the sign-in, not the URL, says who it is
+    expect(shopper.get_by_test_id("stSidebar")).to_contain_text("Signed in as Alice")
     screenshot(shopper, "shop-after-fork")
 
     operator.context.close()
     shopper.context.close()
+
+
+def test_sign_in_is_required_refused_and_revoked(app_url: str, browser) -> None:
+    """A wrong password is refused; the URL makes nobody anyone; a shopper asking for the
+    Operator console is told it is not theirs; after sign-out a reload asks to sign in."""
+    page = browser.new_context(viewport=VIEWPORT).new_page()
+    page.set_default_timeout(STEP_TIMEOUT_MS)
+
+    page.goto(f"{app_url}/operator?user=olga")  # an old link that used to make you olga
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.get_by_text("Operator console")).to_have_count(0)
+
+    sign_in(page, app_url, "carol", "not-her-password")
+    expect(page.get_by_test_id("stAlert")).to_contain_text("Wrong username or password")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    screenshot(page, "sign-in-refused")
+
+    sign_in(page, app_url, "carol")
+    expect(page.get_by_role("heading", name="Shoe shop")).to_be_visible()
+    expect(
+        page.get_by_test_id("stSidebar").get_by_role("link", name="Operator console")
+    ).to_have_count(0)
+    page.goto(f"{app_url}/operator")  # asked for by URL: refused in words, after a reload
+    expect(page.get_by_test_id("stAlert")).to_contain_text(
+        "The Operator console is only for store operators"
+    )
+    expect(page.locator("[class*='st-key-approval-apr-']")).to_have_count(0)
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    page.reload()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    page.context.close()

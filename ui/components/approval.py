@@ -12,7 +12,7 @@ from datetime import datetime
 
 import streamlit as st
 
-from assistant.application import Shop
+from assistant.application import Principal, Shop
 from ui.errors import readable
 
 POLL_SECONDS = 2.0
@@ -43,10 +43,10 @@ def order_lines_table(items: list[dict]) -> None:
 
 
 @st.fragment(run_every=POLL_SECONDS)
-def waiting_for_store(shop: Shop, session_id: str) -> None:
+def waiting_for_store(shop: Shop, who: Principal, session_id: str) -> None:
     """The waiting banner; reruns the page as soon as the store has decided."""
     try:
-        pending = shop.pending_approval(session_id)
+        pending = shop.pending_approval(who, session_id)
     except Exception as error:  # keep polling: the service may be back on the next tick
         st.warning(readable(error, "checking the store's decision"), icon=":material/sync_problem:")
         return

@@ -12,7 +12,7 @@ import uuid
 
 import streamlit as st
 
-from assistant.application import ChatTurn, CheckoutOutcome, Shop, TurnResult
+from assistant.application import ChatTurn, CheckoutOutcome, Principal, Shop, TurnResult
 from ui.components.products import product_cards
 from ui.errors import readable
 
@@ -81,7 +81,7 @@ def message_id_for(session_id: str, text: str) -> str:
 
 
 def stream_turn(
-    shop: Shop, username: str, session_id: str, text: str
+    shop: Shop, who: Principal, session_id: str, text: str
 ) -> tuple[TurnResult | None, str | None]:
     """Show the shopper's message and stream the reply; return (result, error message).
 
@@ -99,7 +99,7 @@ def stream_turn(
 
         def tokens():
             nonlocal status
-            for event in shop.stream(username, session_id, text, message_id):
+            for event in shop.stream(who, session_id, text, message_id):
                 if event.kind == "token":
                     yield event.text
                 elif event.kind == "tool":

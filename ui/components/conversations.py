@@ -11,8 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from assistant.application import ConversationView as Conversation
-from assistant.application import Shop
-from assistant.application import UserView as User
+from assistant.application import Principal, Shop
 from ui.errors import attempt, readable
 from ui.notices import notify_after_rerun
 
@@ -31,18 +30,18 @@ def open_session_id() -> str | None:
     return st.session_state.get(_OPEN)
 
 
-def open_conversation(shop: Shop, user: User) -> Conversation | None:
+def open_conversation(shop: Shop, user: Principal) -> Conversation | None:
     """The open conversation's record (title, status), if one is open and is the user's."""
     session_id = open_session_id()
     if not session_id:
         return None
-    mine = attempt(shop.conversations, user.username, doing="reading the conversation") or []
+    mine = attempt(shop.conversations, user, doing="reading the conversation") or []
     return next((c for c in mine if c.session_id == session_id), None)
 
 
-def restore_conversation(shop: Shop, user: User) -> list[Conversation]:
+def restore_conversation(shop: Shop, user: Principal) -> list[Conversation]:
     """Settle which conversation is open (from state, else the URL); return the user's list."""
-    mine = attempt(shop.conversations, user.username, doing="listing your conversations") or []
+    mine = attempt(shop.conversations, user, doing="listing your conversations") or []
     ids = {conversation.session_id for conversation in mine}
     if _OPEN not in st.session_state:
         wanted = st.query_params.get(SESSION_PARAM)
@@ -59,7 +58,7 @@ def restore_conversation(shop: Shop, user: User) -> list[Conversation]:
     return mine
 
 
-def conversation_sidebar(shop: Shop, user: User, mine: list[Conversation]) -> None:
+def conversation_sidebar(shop: Shop, user: Principal, mine: list[Conversation]) -> None:
     """Sidebar: new conversation, the recent ones to resume, and ending the open one."""
     sidebar = st.sidebar
     sidebar.subheader("Conversations", anchor=False)
@@ -68,7 +67,7 @@ def conversation_sidebar(shop: Shop, user: User, mine: list[Conversation]) -> No
         icon=":material/add_comment:",
         key="conversation-new",
         on_click=_start,
-        args=(shop, user.username),
+        args=(shop, user),
         width="stretch",
     )
     current = open_session_id()
@@ -95,32 +94,32 @@ def conversation_sidebar(shop: Shop, user: User, mine: list[Conversation]) -> No
             icon=":material/logout:",
             key="conversation-end",
             on_click=_end,
-            args=(shop, user.username, opened.session_id),
+            args=(shop, user, opened.session_id),
             width="stretch",
         )
     if current:
         sidebar.caption(f"Session `{current}`")
 
 
-def start_conversation(shop: Shop, username: str) -> str | None:
+def start_conversation(shop: Shop, user: Principal) -> str | None:
     """Start a new conversation (a new Bedrock session), open it and return its id."""
-    session_id = attempt(shop.new_conversation, username, doing="starting a conversation")
+    session_id = attempt(shop.new_conversation, user, doing="starting a conversation")
     if session_id:
         select_conversation(session_id)
     return session_id
 
 
 # Button callbacks run before the page script; what they report is shown by the page's notices.
-def _start(shop: Shop, username: str) -> None:
+def _start(shop: Shop, user: Principal) -> None:
     try:
-        select_conversation(shop.new_conversation(username))
+        select_conversation(shop.new_conversation(user))
     except Exception as error:
         notify_after_rerun("error", readable(error, "starting a conversation"))
 
 
-def _end(shop: Shop, username: str, session_id: str) -> None:
+def _end(shop: Shop, user: Principal, session_id: str) -> None:
     try:
-        shop.end(username, session_id)
+        shop.end(user, session_id)
     except Exception as error:
         notify_after_rerun("error", readable(error, "ending the conversation"))
         return

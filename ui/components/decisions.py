@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant.application import ApprovalView, Shop, line_key
+from assistant.application import ApprovalView, Principal, Shop, line_key
 from ui.components.approval import order_lines_table
 from ui.errors import readable
 
@@ -17,10 +17,10 @@ QUEUE_REFRESH_SECONDS = 3.0
 _LAST_OUTCOME = "operator.last_outcome"
 
 
-def decide(shop: Shop, approval_id: str, decision: dict) -> None:
+def decide(shop: Shop, operator: Principal, approval_id: str, decision: dict) -> None:
     """Send one decision; remember what happened to show it above the queue."""
     try:
-        result = shop.decide(approval_id, decision)
+        result = shop.decide(operator, approval_id, decision)
     except Exception as error:
         st.session_state[_LAST_OUTCOME] = ("error", readable(error, "deciding the checkout"))
         return
@@ -32,7 +32,7 @@ def decide(shop: Shop, approval_id: str, decision: dict) -> None:
 
 
 @st.fragment(run_every=QUEUE_REFRESH_SECONDS)
-def console(shop: Shop, operator: str) -> None:
+def console(shop: Shop, operator: Principal) -> None:
     """The whole console, refreshed by itself: the queue beside recent orders and decisions."""
     outcome = st.session_state.get(_LAST_OUTCOME)
     if outcome:
@@ -44,16 +44,16 @@ def console(shop: Shop, operator: str) -> None:
         approval_queue(shop, operator)
     with orders_column:
         st.subheader(":material/receipt_long: Recent orders", anchor=False)
-        orders_table(shop)
+        orders_table(shop, operator)
         st.subheader(":material/history: Decided checkouts", anchor=False)
-        decided_table(shop)
+        decided_table(shop, operator)
 
 
-def approval_queue(shop: Shop, operator: str) -> None:
+def approval_queue(shop: Shop, operator: Principal) -> None:
     """Pending checkouts across all sessions, newest first, with the decision controls."""
     try:
         # Decisions under way stay in sight until they are finished (by themselves if need be).
-        pending = shop.approvals("pending") + shop.approvals("deciding")
+        pending = shop.approvals(operator, "pending") + shop.approvals(operator, "deciding")
     except Exception as error:
         st.warning(readable(error, "loading the queue"), icon=":material/sync_problem:")
         return
@@ -68,7 +68,7 @@ def approval_queue(shop: Shop, operator: str) -> None:
         approval_card(shop, operator, approval)
 
 
-def approval_card(shop: Shop, operator: str, approval: ApprovalView) -> None:
+def approval_card(shop: Shop, operator: Principal, approval: ApprovalView) -> None:
     """One pending checkout: who, what, totals; approve, edit or reject."""
     approval_id = approval.id
     with st.container(border=True, key=f"approval-{approval_id}"):
@@ -100,7 +100,7 @@ def approval_card(shop: Shop, operator: str, approval: ApprovalView) -> None:
             type="primary",
             icon=":material/check:",
             on_click=decide,
-            args=(shop, approval_id, {"action": "approve", "operator": operator}),
+            args=(shop, operator, approval_id, {"action": "approve"}),
         )
         with (
             st.expander("Edit or reject", icon=":material/edit:"),
@@ -138,23 +138,23 @@ def approval_card(shop: Shop, operator: str, approval: ApprovalView) -> None:
             )
 
 
-def _decide_from_form(shop: Shop, approval: ApprovalView, operator: str, action: str) -> None:
+def _decide_from_form(shop: Shop, approval: ApprovalView, operator: Principal, action: str) -> None:
     approval_id = approval.id
     reason = (st.session_state.get(f"reason-{approval_id}") or "").strip() or None
-    decision: dict = {"action": action, "operator": operator, "reason": reason}
+    decision: dict = {"action": action, "reason": reason}
     if action == "edit":
         decision["discount_pct"] = st.session_state.get(f"discount-{approval_id}", 0)
         decision["quantities"] = {
             line_key(line): int(st.session_state.get(f"qty-{approval_id}-{line_key(line)}", 0))
             for line in approval.items
         }
-    decide(shop, approval_id, decision)
+    decide(shop, operator, approval_id, decision)
 
 
-def orders_table(shop: Shop) -> None:
+def orders_table(shop: Shop, operator: Principal) -> None:
     """The most recent orders."""
     try:
-        orders = shop.orders()
+        orders = shop.orders(operator)
     except Exception as error:
         st.warning(readable(error, "loading the orders"))
         return
@@ -187,11 +187,13 @@ def orders_table(shop: Shop) -> None:
     )
 
 
-def decided_table(shop: Shop) -> None:
+def decided_table(shop: Shop, operator: Principal) -> None:
     """Checkouts already decided: by whom, how, and why."""
     try:
         decided = [
-            a for a in shop.approvals(None) if a.status in ("approved", "rejected", "failed")
+            a
+            for a in shop.approvals(operator, None)
+            if a.status in ("approved", "rejected", "failed")
         ]
     except Exception as error:
         st.warning(readable(error, "loading the decisions"))

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant.application import CheckpointState, Shop
+from assistant.application import CheckpointState, Principal, Shop
 from ui.errors import shown_errors
 from ui.notices import notify_after_rerun
 
 
-def fork_form(shop: Shop, username: str, session_id: str, state: CheckpointState) -> None:
+def fork_form(shop: Shop, who: Principal, session_id: str, state: CheckpointState) -> None:
     """The form; on submit, forks a new branch and reruns the page on it."""
     with st.form("fork-form", border=True):
         st.markdown("**Fork from here** with an edited shopper message and/or cart")
@@ -41,7 +41,7 @@ def fork_form(shop: Shop, username: str, session_id: str, state: CheckpointState
         if st.form_submit_button("Fork from here", icon=":material/call_split:", type="primary"):
             with shown_errors("forking"), st.spinner("Forking a new branch…"):
                 shop.fork(
-                    username,
+                    who,
                     session_id,
                     state.checkpoint_id,
                     message=message,

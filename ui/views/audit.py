@@ -23,13 +23,8 @@ page_header(
     "invocations and their steps, each as the raw payload and decoded with the saver's serializer.",
 )
 
-# Operators audit every conversation; a shopper only their own.
-conversations = (
-    attempt(
-        shop.conversations, None if user.is_operator else user.username, doing="listing sessions"
-    )
-    or []
-)
+# The Shop decides what is listed: a shopper's own, an operator's tenant's, all for an admin.
+conversations = attempt(shop.conversations, user, doing="listing sessions") or []
 if not conversations:
     st.info("No conversations yet.", icon=":material/chat:")
     st.stop()
@@ -43,7 +38,7 @@ session_id = st.selectbox(
     key="audit-session",
 )
 
-audit = attempt(shop.audit, session_id, doing="reading the session data")
+audit = attempt(shop.audit, user, session_id, doing="reading the session data")
 if audit is None:
     st.stop()
 

@@ -31,7 +31,7 @@ if not session_id:
     st.stop()
 
 show_notices("history")
-views = attempt(shop.history, session_id, doing="reading the checkpoints") or []
+views = attempt(shop.history, user, session_id, doing="reading the checkpoints") or []
 if not views:
     st.info("This conversation has no checkpoints yet: send a message on the Shop page.")
     st.stop()
@@ -59,7 +59,7 @@ with st.container(border=True, key="branch-tree"):
 timeline_table(views, selected)
 
 state_column, action_column = st.columns([1.4, 1], gap="large")
-state = attempt(shop.checkpoint, session_id, selected, doing="reading the checkpoint")
+state = attempt(shop.checkpoint, user, session_id, selected, doing="reading the checkpoint")
 
 with state_column:
     st.subheader(f"State at step {view.step}", anchor=False)
@@ -79,7 +79,7 @@ with action_column:
     st.subheader("From this checkpoint", anchor=False)
     if st.button("Replay from here", icon=":material/replay:", key="history-replay"):
         with shown_errors("replaying"), st.spinner("Replaying the steps after this checkpoint…"):
-            shop.replay(user.username, session_id, selected)
+            shop.replay(user, session_id, selected)
             notify_after_rerun("success", f"Replayed from step {view.step}.", scope="history")
             st.rerun()
 
@@ -91,7 +91,7 @@ with action_column:
         "this checkpoint (which must end a turn).",
     ):
         with shown_errors("copying the conversation"), st.spinner("Copying every checkpoint…"):
-            copied = shop.fork_conversation(user.username, session_id, selected)
+            copied = shop.fork_conversation(user, session_id, selected)
             select_conversation(copied)
             notify_after_rerun(
                 "success",
@@ -101,7 +101,7 @@ with action_column:
             st.rerun()
 
     if state is not None:
-        fork_form(shop, user.username, session_id, state)
+        fork_form(shop, user, session_id, state)
 
     leaves = [v for v in views if not v.children and not v.on_current_branch]
     if leaves:
@@ -114,6 +114,6 @@ with action_column:
             )
             if st.button("Switch to this branch", icon=":material/alt_route:", key="branch-go"):
                 with shown_errors("switching branches"):
-                    shop.switch_branch(user.username, session_id, leaf)
+                    shop.switch_branch(user, session_id, leaf)
                     notify_after_rerun("success", "Switched branch.", scope="history")
                     st.rerun()

@@ -14,14 +14,14 @@ from ui.identity import current_user
 
 shop = get_shop()
 user = current_user()
-if not user.is_operator:
+if not user.is_operator:  # ui/app.py never links it for them; the Shop refuses them anyway
     st.error("Only store operators may open the operator console.", icon=":material/lock:")
     st.stop()
 
 page_header(
     "Operator console",
     shop,
-    caption="Checkouts from every conversation wait here for a decision. "
+    caption=f"Checkouts of {user.tenant} wait here for a decision. "
     "The queue refreshes by itself; the shopper sees your decision in their chat.",
 )
-console(shop, user.username)
+console(shop, user)

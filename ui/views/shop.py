@@ -26,8 +26,12 @@ page_header(
     caption=f"Hi {user.display_name}! Ask for shoes by category, brand, colour, size or price.",
 )
 
-state = attempt(shop.current, session_id, doing="loading the conversation") if session_id else None
-turns = (attempt(shop.chat, session_id, doing="loading the messages") or []) if state else []
+state = (
+    attempt(shop.current, user, session_id, doing="loading the conversation")
+    if session_id
+    else None
+)
+turns = (attempt(shop.chat, user, session_id, doing="loading the messages") or []) if state else []
 pending = state.pending_approval if state else None
 
 if ended:
@@ -49,15 +53,15 @@ with chat_column:
             )
         conversation(turns)
         if prompt:
-            session_id = session_id or start_conversation(shop, user.username)
+            session_id = session_id or start_conversation(shop, user)
             if session_id:
-                _, error = stream_turn(shop, user.username, session_id, prompt)
+                _, error = stream_turn(shop, user, session_id, prompt)
                 if error:
                     notify_after_rerun("error", error, scope="shop")
                 st.rerun()
     show_notices("shop")
     if pending is not None and session_id:
-        waiting_for_store(shop, session_id)
+        waiting_for_store(shop, user, session_id)
 
 with cart_column:
     cart_panel(state.cart if state else [], pending_approval=pending)
