@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 from assistant import shopdb
-from assistant.application import Shop
+from assistant.application import Principal, Shop
 from assistant.application.approvals import recover
 from assistant.application.turns import resume
 
 LEASE = 0.3
+# What Shop.decide hands the approvals flow: the decision, with the signed-in operator's name.
 APPROVE = {"action": "approve", "operator": "olga"}
 
 
@@ -29,11 +30,11 @@ def fast_shop(session_service_url: str, tmp_path: Path, settings_at) -> Shop:
     shop.engine.dispose()
 
 
-def waiting_checkout(shop: Shop) -> tuple[str, str]:
-    session_id = shop.new_conversation("alice")
-    shop.send("alice", session_id, "trail shoes in size 9")
-    shop.send("alice", session_id, "add the first one in size 9")
-    return session_id, shop.send("alice", session_id, "checkout").pending_approval.id
+def waiting_checkout(shop: Shop, alice: Principal) -> tuple[str, str]:
+    session_id = shop.new_conversation(alice)
+    shop.send(alice, session_id, "trail shoes in size 9")
+    shop.send(alice, session_id, "add the first one in size 9")
+    return session_id, shop.send(alice, session_id, "checkout").pending_approval.id
 
 
 def claim_and_stop(shop: Shop, approval_id: str):
@@ -41,41 +42,48 @@ def claim_and_stop(shop: Shop, approval_id: str):
     return shopdb.claim_decision(shop.engine, approval_id, APPROVE, "olga", lease_seconds=LEASE)
 
 
-def test_a_claim_without_a_resume_is_resumed_and_finished_after_its_lease(fast_shop: Shop) -> None:
-    session_id, approval_id = waiting_checkout(fast_shop)
+def test_a_claim_without_a_resume_is_resumed_and_finished_after_its_lease(
+    fast_shop: Shop, signed_in
+) -> None:
+    alice, olga = signed_in(fast_shop, "alice"), signed_in(fast_shop, "olga")
+    session_id, approval_id = waiting_checkout(fast_shop, alice)
     claim_and_stop(fast_shop, approval_id)
     assert recover(fast_shop.context) == 0  # the lease still runs: its holder may be alive
 
     time.sleep(LEASE + 0.1)
-    queue = fast_shop.approvals(None)  # the next command that touches approvals
+    queue = fast_shop.approvals(olga, None)  # the next command that touches approvals
 
     [approval] = [a for a in queue if a.id == approval_id]
-    [order] = fast_shop.orders()
+    [order] = fast_shop.orders(olga)
     assert (approval.status, approval.order_id, approval.attempts) == ("approved", order.id, 2)
-    assert fast_shop.pending_approval(session_id) is None
-    assert order.id in fast_shop.current(session_id).reply
+    assert fast_shop.pending_approval(alice, session_id) is None
+    assert order.id in fast_shop.current(alice, session_id).reply
 
 
 def test_a_resume_that_ran_but_was_never_recorded_is_finished_without_running_again(
-    fast_shop: Shop,
+    fast_shop: Shop, signed_in
 ) -> None:
-    session_id, approval_id = waiting_checkout(fast_shop)
+    alice, olga = signed_in(fast_shop, "alice"), signed_in(fast_shop, "olga")
+    session_id, approval_id = waiting_checkout(fast_shop, alice)
     claimed = claim_and_stop(fast_shop, approval_id)
     resume(fast_shop.context, session_id, claimed.interrupt_id, claimed.decision)
-    [order] = fast_shop.orders()  # placed, but the approval still says "deciding"
-    checkpoints = len(fast_shop.history(session_id))
+    [order] = fast_shop.orders(olga)  # placed, but the approval still says "deciding"
+    checkpoints = len(fast_shop.history(alice, session_id))
 
     time.sleep(LEASE + 0.1)
     Shop(settings=fast_shop.settings)  # a new process starting
 
     approval = shopdb.get_approval(fast_shop.engine, approval_id)
     assert (approval.status, approval.order_id) == ("approved", order.id)
-    assert len(fast_shop.orders()) == 1
-    assert len(fast_shop.history(session_id)) == checkpoints  # nothing ran again
+    assert len(fast_shop.orders(olga)) == 1
+    assert len(fast_shop.history(alice, session_id)) == checkpoints  # nothing ran again
 
 
-def test_the_running_app_sweeps_with_nobody_touching_the_approvals(fast_shop: Shop) -> None:
-    _, approval_id = waiting_checkout(fast_shop)
+def test_the_running_app_sweeps_with_nobody_touching_the_approvals(
+    fast_shop: Shop, signed_in
+) -> None:
+    alice = signed_in(fast_shop, "alice")
+    _, approval_id = waiting_checkout(fast_shop, alice)
     claim_and_stop(fast_shop, approval_id)
 
     stop = fast_shop.start_sweeper(interval=0.1)
@@ -89,8 +97,11 @@ def test_the_running_app_sweeps_with_nobody_touching_the_approvals(fast_shop: Sh
     assert shopdb.get_approval(fast_shop.engine, approval_id).status == "approved"
 
 
-def test_an_order_placed_for_a_conversation_that_then_ended_is_released(fast_shop: Shop) -> None:
-    session_id, approval_id = waiting_checkout(fast_shop)
+def test_an_order_placed_for_a_conversation_that_then_ended_is_released(
+    fast_shop: Shop, signed_in
+) -> None:
+    alice = signed_in(fast_shop, "alice")
+    session_id, approval_id = waiting_checkout(fast_shop, alice)
     claimed = claim_and_stop(fast_shop, approval_id)
     # The killed process got as far as placing the order (the checkout tool's first write),
     # but its checkpoint never reached the session; then the shopper's session ended.
@@ -117,9 +128,10 @@ def test_an_order_placed_for_a_conversation_that_then_ended_is_released(fast_sho
 
 
 def test_a_decision_that_can_never_reach_its_conversation_fails_and_places_nothing(
-    fast_shop: Shop,
+    fast_shop: Shop, signed_in
 ) -> None:
-    session_id, approval_id = waiting_checkout(fast_shop)
+    alice, olga = signed_in(fast_shop, "alice"), signed_in(fast_shop, "olga")
+    session_id, approval_id = waiting_checkout(fast_shop, alice)
     claim_and_stop(fast_shop, approval_id)
     fast_shop.client.end_session(sessionIdentifier=session_id)  # gone before the resume
 
@@ -128,4 +140,4 @@ def test_a_decision_that_can_never_reach_its_conversation_fails_and_places_nothi
 
     approval = shopdb.get_approval(fast_shop.engine, approval_id)
     assert approval.status == "failed" and "ended" in approval.reason
-    assert [o for o in fast_shop.orders() if o.status == "placed"] == []
+    assert [o for o in fast_shop.orders(olga) if o.status == "placed"] == []

@@ -48,36 +48,40 @@ def flaky_shop(shop_settings: Settings):
 
 
 def test_a_failed_turn_says_what_was_saved_and_the_retry_adds_the_pair_once(
-    flaky_shop: Shop,
+    flaky_shop: Shop, signed_in
 ) -> None:
-    session_id = flaky_shop.new_conversation("alice")
+    alice = signed_in(flaky_shop, "alice")
+    session_id = flaky_shop.new_conversation(alice)
 
     with pytest.raises(TurnError) as failure:
-        flaky_shop.send("alice", session_id, "add the swift flow in size 9")
+        flaky_shop.send(alice, session_id, "add the swift flow in size 9")
     message = str(failure.value)
     assert "model could not answer" in message
     assert "Saved up to step" in message and "Send the same message again" in message
     # The tool ran and its effect is saved: one pair in the cart already.
-    assert [line["quantity"] for line in flaky_shop.current(session_id).cart] == [1]
+    assert [line["quantity"] for line in flaky_shop.current(alice, session_id).cart] == [1]
 
-    again = flaky_shop.send("alice", session_id, "add the swift flow in size 9")
+    again = flaky_shop.send(alice, session_id, "add the swift flow in size 9")
 
     assert again.reply == "Added."
     assert [line["quantity"] for line in again.cart] == [1]  # not 2
-    shopper_messages = [m for m in flaky_shop.messages(session_id) if isinstance(m, HumanMessage)]
+    shopper_messages = [
+        m for m in flaky_shop.messages(alice, session_id) if isinstance(m, HumanMessage)
+    ]
     assert len(shopper_messages) == 1  # the message was not added twice
 
 
-def test_a_different_message_after_a_failure_starts_a_new_turn(flaky_shop: Shop) -> None:
-    session_id = flaky_shop.new_conversation("alice")
+def test_a_different_message_after_a_failure_starts_a_new_turn(flaky_shop: Shop, signed_in) -> None:
+    alice = signed_in(flaky_shop, "alice")
+    session_id = flaky_shop.new_conversation(alice)
     with pytest.raises(TurnError):
-        flaky_shop.send("alice", session_id, "add the swift flow in size 9")
+        flaky_shop.send(alice, session_id, "add the swift flow in size 9")
 
     # The script's next reply is "Added." for whatever comes next.
-    result = flaky_shop.send("alice", session_id, "what's in my cart?")
+    result = flaky_shop.send(alice, session_id, "what's in my cart?")
 
     assert result.reply == "Added."
-    texts = [m.text for m in flaky_shop.messages(session_id) if isinstance(m, HumanMessage)]
+    texts = [m.text for m in flaky_shop.messages(alice, session_id) if isinstance(m, HumanMessage)]
     assert texts == ["add the swift flow in size 9", "what's in my cart?"]
 
 
@@ -109,29 +113,33 @@ def test_a_tool_call_left_without_its_result_is_answered_before_the_next_model_c
     assert close_dangling_tool_calls(closed) == closed  # already closed: nothing to do
 
 
-def test_the_same_message_id_sent_again_never_runs_the_turn_twice(shop: Shop) -> None:
-    session_id = shop.new_conversation("alice")
-    shop.send("alice", session_id, "trail shoes in size 9")
-    first = shop.send("alice", session_id, "add the first one in size 9", message_id="m-1")
-    checkpoints = len(shop.history(session_id))
+def test_the_same_message_id_sent_again_never_runs_the_turn_twice(shop: Shop, signed_in) -> None:
+    alice = signed_in(shop, "alice")
+    session_id = shop.new_conversation(alice)
+    shop.send(alice, session_id, "trail shoes in size 9")
+    first = shop.send(alice, session_id, "add the first one in size 9", message_id="m-1")
+    checkpoints = len(shop.history(alice, session_id))
 
     # The client never heard back and sends it again: the saved result, nothing re-run.
-    again = shop.send("alice", session_id, "add the first one in size 9", message_id="m-1")
+    again = shop.send(alice, session_id, "add the first one in size 9", message_id="m-1")
 
     assert again.cart == first.cart and [line["quantity"] for line in again.cart] == [1]
-    assert len(shop.history(session_id)) == checkpoints
+    assert len(shop.history(alice, session_id)) == checkpoints
     # A new id is a new message: the shopper really wants another pair.
-    more = shop.send("alice", session_id, "add the first one in size 9", message_id="m-2")
+    more = shop.send(alice, session_id, "add the first one in size 9", message_id="m-2")
     assert sum(line["quantity"] for line in more.cart) == 2
 
 
-def test_a_message_id_of_a_turn_that_stopped_carries_it_on(shop_settings: Settings) -> None:
+def test_a_message_id_of_a_turn_that_stopped_carries_it_on(
+    shop_settings: Settings, signed_in
+) -> None:
     shop = Shop(settings=shop_settings, model=FlakyModel(responses=[add("a1"), AIMessage("ok")]))
     try:
-        session_id = shop.new_conversation("alice")
+        alice = signed_in(shop, "alice")
+        session_id = shop.new_conversation(alice)
         with pytest.raises(TurnError):
-            shop.send("alice", session_id, "add it", message_id="m-9")
-        done = shop.send("alice", session_id, "add it", message_id="m-9")
+            shop.send(alice, session_id, "add it", message_id="m-9")
+        done = shop.send(alice, session_id, "add it", message_id="m-9")
         assert done.reply == "ok" and [line["quantity"] for line in done.cart] == [1]
     finally:
         shop.engine.dispose()
