@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -87,6 +87,20 @@ class Settings(BaseSettings):
     # (longer than a resume takes), and how often the running app sweeps for expired claims.
     approval_lease_seconds: float = 30.0
     approval_sweep_seconds: float = 10.0
+
+    # --- sign-in -----------------------------------------------------------------------
+    # Signs the sign-in tokens of the web app and the CLI. Unset: a random key kept in
+    # `secret_key_file` (created 0600 on first use). Set it (from a secrets manager) when
+    # several app servers must honour each other's tokens.
+    secret_key: SecretStr | None = None
+    secret_key_file: str = str(PROJECT_ROOT / "var" / "secret-key")
+    sign_in_max_failures: int = 5  # wrong passwords in a row before the account is locked
+    sign_in_lockout_minutes: float = 15.0
+    web_sign_in_hours: float = 12.0  # how long a browser stays signed in
+    cli_sign_in_days: float = 30.0  # how long `shoe-assistant login` lasts
+    # Where `shoe-assistant login` keeps its token (0600). Default: the user's config directory
+    # ($XDG_CONFIG_HOME or ~/.config)/shoe-assistant/token. SHOE_ASSISTANT_TOKEN overrides it.
+    cli_token_file: str | None = None
 
     # --- LangGraph -----------------------------------------------------------------------
     # async: every step is checkpointed; writes overlap the next step (see the checkpointer
