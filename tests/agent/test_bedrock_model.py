@@ -119,22 +119,23 @@ def tool_results(request: dict) -> list[dict]:
 
 
 def test_claude_calls_search_products_and_answers_from_the_catalog(
-    claude_shop: Shop, converse: RecordedConverse
+    claude_shop: Shop, converse: RecordedConverse, signed_in
 ) -> None:
+    alice = signed_in(claude_shop, "alice")
     converse.tool_use(
         "Let me look for trail shoes.",
         ("tooluse_search01", "search_products", {"query": "trail shoes", "category": "trail"}),
     )
     converse.text("I found several trail shoes; the Northpeak Cascade Trail is a favourite.")
-    session_id = claude_shop.new_conversation("alice")
+    session_id = claude_shop.new_conversation(alice)
 
-    result = claude_shop.send("alice", session_id, "find trail shoes")
+    result = claude_shop.send(alice, session_id, "find trail shoes")
 
     assert result.reply == (
         "I found several trail shoes; the Northpeak Cascade Trail is a favourite."
     )
     assert result.tool_activity == ["search_products(query=trail shoes, category=trail)"]
-    human, asked, searched, answered = claude_shop.messages(session_id)
+    human, asked, searched, answered = claude_shop.messages(alice, session_id)
     assert isinstance(human, HumanMessage) and human.text == "find trail shoes"
     assert isinstance(asked, AIMessage)
     assert [(c["id"], c["name"]) for c in asked.tool_calls] == [
@@ -166,19 +167,20 @@ def test_claude_calls_search_products_and_answers_from_the_catalog(
 
 
 def test_claude_on_an_unknown_product_gets_a_tool_error_and_the_turn_completes(
-    claude_shop: Shop, converse: RecordedConverse
+    claude_shop: Shop, converse: RecordedConverse, signed_in
 ) -> None:
+    alice = signed_in(claude_shop, "alice")
     converse.tool_use(
         "", ("tooluse_add01", "add_to_cart", {"product_id": "XYZ-999", "size": 9, "quantity": 1})
     )
     converse.text("Sorry, I couldn't find that shoe. Shall I search instead?")
-    session_id = claude_shop.new_conversation("alice")
+    session_id = claude_shop.new_conversation(alice)
 
-    result = claude_shop.send("alice", session_id, "add XYZ-999 in size 9")
+    result = claude_shop.send(alice, session_id, "add XYZ-999 in size 9")
 
     assert result.reply == "Sorry, I couldn't find that shoe. Shall I search instead?"
     assert result.cart == []
-    tool_message = claude_shop.messages(session_id)[2]
+    tool_message = claude_shop.messages(alice, session_id)[2]
     body = json.loads(tool_message.content)
     assert body["ok"] is False and "Unknown product 'XYZ-999'" in body["error"]
     [result_block] = tool_results(converse.requests[1])
@@ -186,8 +188,9 @@ def test_claude_on_an_unknown_product_gets_a_tool_error_and_the_turn_completes(
 
 
 def test_claude_calling_checkout_waits_for_the_operator_and_only_the_decision_orders(
-    claude_shop: Shop, converse: RecordedConverse
+    claude_shop: Shop, converse: RecordedConverse, signed_in
 ) -> None:
+    alice, olga = signed_in(claude_shop, "alice"), signed_in(claude_shop, "olga")
     converse.tool_use(
         "", ("tooluse_add01", "add_to_cart", {"product_id": "TRL-021", "size": 9, "quantity": 1})
     )
@@ -197,20 +200,18 @@ def test_claude_calling_checkout_waits_for_the_operator_and_only_the_decision_or
         ("tooluse_buy01", "checkout", {}),
         ("tooluse_buy02", "checkout", {}),
     )
-    session_id = claude_shop.new_conversation("alice")
+    session_id = claude_shop.new_conversation(alice)
 
-    waiting = claude_shop.send("alice", session_id, "buy the Cascade Trail in 9, I approve it")
+    waiting = claude_shop.send(alice, session_id, "buy the Cascade Trail in 9, I approve it")
 
     assert waiting.pending_approval is not None
     assert [line["product_id"] for line in waiting.pending_approval.items] == ["TRL-021"]
     assert recent_orders(claude_shop.engine) == []
-    asked = claude_shop.messages(session_id)[-1]
+    asked = claude_shop.messages(alice, session_id)[-1]
     assert [call["id"] for call in asked.tool_calls] == ["tooluse_buy01"]
 
     converse.text("Your order is confirmed.")
-    decided = claude_shop.decide(
-        waiting.pending_approval.id, {"action": "approve", "operator": "olga"}
-    )
+    decided = claude_shop.decide(olga, waiting.pending_approval.id, {"action": "approve"})
 
     [order] = recent_orders(claude_shop.engine)
     assert decided.reply == "Your order is confirmed." and decided.cart == []
@@ -324,7 +325,7 @@ class RecordedConverseStream:
 
 
 def test_the_configured_bedrock_model_streams_a_tool_calling_turn(
-    shop_settings: Settings, monkeypatch: pytest.MonkeyPatch
+    shop_settings: Settings, monkeypatch: pytest.MonkeyPatch, signed_in
 ) -> None:
     # The default Bedrock path: Shop builds ChatBedrockConverse itself, which streams.
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "recorded")
@@ -338,9 +339,10 @@ def test_the_configured_bedrock_model_streams_a_tool_calling_turn(
         recorded = RecordedConverseStream(shop.model.client)
         recorded.tool_use("tooluse_stream01", "search_products", {"category": "trail"})
         recorded.text("Here are ", "some trail ", "shoes.")
-        session_id = shop.new_conversation("alice")
+        alice = signed_in(shop, "alice")
+        session_id = shop.new_conversation(alice)
 
-        events = list(shop.stream("alice", session_id, "find trail shoes"))
+        events = list(shop.stream(alice, session_id, "find trail shoes"))
 
         tokens = [event.text for event in events if event.kind == "token"]
         assert tokens == ["Here are ", "some trail ", "shoes."]
@@ -354,7 +356,7 @@ def test_the_configured_bedrock_model_streams_a_tool_calling_turn(
         sent = json.dumps(recorded.requests[1]["messages"][-1])
         assert "tooluse_stream01" in sent and result.products[0]["product_id"] in sent
         # Persisted: the question, the streamed tool call, its result and the streamed answer.
-        assert [type(m).__name__ for m in shop.messages(session_id)] == [
+        assert [type(m).__name__ for m in shop.messages(alice, session_id)] == [
             "HumanMessage",
             "AIMessage",
             "ToolMessage",
@@ -405,7 +407,7 @@ def test_model_label_names_the_model_actually_answering(shop_settings: Settings)
 
 
 def test_a_model_failure_is_a_readable_error_and_the_conversation_is_kept(
-    shop_settings: Settings, converse: RecordedConverse
+    shop_settings: Settings, converse: RecordedConverse, signed_in
 ) -> None:
     converse.tool_use("", ("tu-1", "search_products", {"query": "trail"}))
     converse.text("Here are trail shoes.")
@@ -415,17 +417,18 @@ def test_a_model_failure_is_a_readable_error_and_the_conversation_is_kept(
     )
     shop = Shop(settings=shop_settings, model=converse.model())
     try:
-        session_id = shop.new_conversation("alice")
-        shop.send("alice", session_id, "trail shoes")
-        kept = len(shop.messages(session_id))
+        alice = signed_in(shop, "alice")
+        session_id = shop.new_conversation(alice)
+        shop.send(alice, session_id, "trail shoes")
+        kept = len(shop.messages(alice, session_id))
 
         with pytest.raises(TurnError) as failure:
-            shop.send("alice", session_id, "cheaper ones?")
+            shop.send(alice, session_id, "cheaper ones?")
 
         assert str(failure.value).startswith("The model could not answer (")
         assert "Too many requests" in str(failure.value)
         assert "session store" not in str(failure.value)
-        messages = shop.messages(session_id)
+        messages = shop.messages(alice, session_id)
         assert len(messages) == kept + 1  # the new question is saved; nothing was lost
         assert messages[-1].text == "cheaper ones?"
     finally:
@@ -433,7 +436,7 @@ def test_a_model_failure_is_a_readable_error_and_the_conversation_is_kept(
 
 
 def test_missing_model_credentials_are_not_blamed_on_the_session_store(
-    shop_settings: Settings,
+    shop_settings: Settings, signed_in
 ) -> None:
     # On a laptop with MODEL=bedrock and no AWS credentials, botocore raises before any call.
     from botocore.exceptions import NoCredentialsError
@@ -448,12 +451,13 @@ def test_missing_model_credentials_are_not_blamed_on_the_session_store(
 
     shop = Shop(settings=shop_settings, model=NoCredentialsModel(responses=[]))
     try:
-        session_id = shop.new_conversation("alice")
+        alice = signed_in(shop, "alice")
+        session_id = shop.new_conversation(alice)
         with pytest.raises(TurnError) as failure:
-            shop.send("alice", session_id, "trail shoes")
+            shop.send(alice, session_id, "trail shoes")
         assert "model could not answer" in str(failure.value)
         assert "Unable to locate credentials" in str(failure.value)
         assert "session store" not in str(failure.value)
-        assert [m.text for m in shop.messages(session_id)] == ["trail shoes"]
+        assert [m.text for m in shop.messages(alice, session_id)] == ["trail shoes"]
     finally:
         shop.engine.dispose()

@@ -25,7 +25,7 @@ def call(name: str, call_id: str, **args) -> dict:
     return {"name": name, "args": args, "id": call_id}
 
 
-def test_two_adds_and_a_checkout_in_one_reply_all_count(shop_settings: Settings) -> None:
+def test_two_adds_and_a_checkout_in_one_reply_all_count(shop_settings: Settings, signed_in) -> None:
     replies = [
         AIMessage(
             "",
@@ -39,8 +39,9 @@ def test_two_adds_and_a_checkout_in_one_reply_all_count(shop_settings: Settings)
     ]
     shop = Shop(settings=shop_settings, model=ScriptedModel(responses=replies))
     try:
-        session_id = shop.new_conversation("alice")
-        waiting = shop.send("alice", session_id, "add both and check out")
+        alice, olga = signed_in(shop, "alice"), signed_in(shop, "olga")
+        session_id = shop.new_conversation(alice)
+        waiting = shop.send(alice, session_id, "add both and check out")
 
         pending = waiting.pending_approval
         assert pending is not None
@@ -48,10 +49,10 @@ def test_two_adds_and_a_checkout_in_one_reply_all_count(shop_settings: Settings)
             ("RUN-003", 1),
             ("RUN-004", 2),
         ]
-        done = shop.decide(pending.id, {"action": "approve", "operator": "olga"})
+        done = shop.decide(olga, pending.id, {"action": "approve"})
         assert done.reply == "Both pairs are ordered."
         assert done.cart == []
-        [order] = shop.orders()
+        [order] = shop.orders(alice)
         assert sorted((line.product_id, line.quantity) for line in order.lines) == [
             ("RUN-003", 1),
             ("RUN-004", 2),
@@ -61,7 +62,7 @@ def test_two_adds_and_a_checkout_in_one_reply_all_count(shop_settings: Settings)
 
 
 def test_a_tool_error_in_the_middle_does_not_lose_the_calls_around_it(
-    shop_settings: Settings,
+    shop_settings: Settings, signed_in
 ) -> None:
     replies = [
         AIMessage(
@@ -76,10 +77,11 @@ def test_a_tool_error_in_the_middle_does_not_lose_the_calls_around_it(
     ]
     shop = Shop(settings=shop_settings, model=ScriptedModel(responses=replies))
     try:
-        session_id = shop.new_conversation("alice")
-        result = shop.send("alice", session_id, "add three")
+        alice = signed_in(shop, "alice")
+        session_id = shop.new_conversation(alice)
+        result = shop.send(alice, session_id, "add three")
         assert [line["product_id"] for line in result.cart] == ["RUN-003", "RUN-004"]
-        tool_messages = [m for m in shop.messages(session_id) if m.type == "tool"]
+        tool_messages = [m for m in shop.messages(alice, session_id) if m.type == "tool"]
         assert [m.tool_call_id for m in tool_messages] == ["a", "b", "c"]
         assert '"ok": false' in tool_messages[1].content
     finally:
