@@ -7,6 +7,9 @@ Loaded automatically when this package is installed (a ``pytest11`` entry point)
 - ``session_client``: a real boto3 ``bedrock-agent-runtime`` client of that service.
 - ``new_session``: a factory, ``new_session(**create_session_kwargs) -> CreateSession response``
   (a dict with ``sessionId``, ``sessionArn``, ...).
+- ``session_service_admin``: the principal that signs the knob reset; None (unsigned) for the
+  plugin's own service. A module whose ``session_service_url`` runs in IAM mode overrides it
+  with an admin of its credentials file.
 - ``postgres`` / ``new_postgres_database``: a throwaway PostgreSQL server for the test run (Debian's
   ``postgresql`` binaries) and fresh databases on it, for running the service on PostgreSQL.
 
@@ -23,6 +26,7 @@ Example::
 
 from __future__ import annotations
 
+import urllib.error
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -30,6 +34,7 @@ from typing import Any
 import pytest
 
 from bedrock_sessions_local.config import ServiceKnobs
+from bedrock_sessions_local.credentials import Principal
 
 #: every knob at its default (faults off, no latency, no expiry, dice seeded from the OS)
 DEFAULT_KNOBS: dict[str, Any] = ServiceKnobs().as_dict()
@@ -45,13 +50,32 @@ def session_service_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
         yield url
 
 
+@pytest.fixture(scope="module")
+def session_service_admin() -> Principal | None:
+    """The principal that signs the knob reset: None (unsigned) for a service in plain mode.
+
+    A module whose ``session_service_url`` runs in IAM mode overrides this with an admin
+    principal of its credentials file; without one the service refuses the reset (403), which
+    is then skipped: a test there can change knobs only as an admin it knows, so a module
+    that does must name that admin here.
+    """
+    return None
+
+
 @pytest.fixture(autouse=True)
 def _reset_session_service_knobs(request: pytest.FixtureRequest) -> Iterator[None]:
+    uses_service = "session_service_url" in request.fixturenames
+    admin = request.getfixturevalue("session_service_admin") if uses_service else None
     yield
-    if "session_service_url" in request.fixturenames:
+    if uses_service:
         from bedrock_sessions_local.testing import configure_service
 
-        configure_service(request.getfixturevalue("session_service_url"), **DEFAULT_KNOBS)
+        url = request.getfixturevalue("session_service_url")
+        try:
+            configure_service(url, credentials=admin, **DEFAULT_KNOBS)
+        except urllib.error.HTTPError as error:
+            if admin is not None or error.code != 403:
+                raise
 
 
 @pytest.fixture(scope="module")

@@ -68,8 +68,9 @@ def iam_mode(tmp_path_factory: pytest.TempPathFactory) -> IamMode:
 
 @pytest.fixture(scope="module")
 def iam_service_url(iam_mode: IamMode) -> Iterator[str]:
-    """A service in IAM mode for the module (in memory). Not ``session_service_url``: the
-    plugin's unsigned knob reset would be refused there."""
+    """A service in IAM mode for the module (in memory). A module that makes it its
+    ``session_service_url`` names the admin that signs the knob reset
+    (``session_service_admin``, see test_sessions_local_iam_plugin.py)."""
     with running_service(iam=iam_mode) as url:
         yield url
 
