@@ -85,6 +85,9 @@ def check_password(
         if not _verifies(stored or _DUMMY_HASH, password or "") or stored is None:
             if user is not None:
                 _count_failure(session, name, max_failures, lockout)
+                session.refresh(user)
+                if user.locked_until is not None:  # this guess was the last one allowed
+                    raise AccountLocked(user.locked_until)
             raise SignInRefused("Wrong username or password.")
         if user.failed_sign_ins or user.locked_until:
             session.exec(

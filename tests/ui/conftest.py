@@ -39,6 +39,10 @@ def app_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
             "DATABASE_URL": f"sqlite:///{folder / 'shop.db'}",
             "SESSION_STORE": "local",
             "MODEL": "offline",
+            # plain service, one client for every tenant (tenant isolation by the store is
+            # covered by tests/application/test_who_may_do_what.py and the browser test)
+            "LOCAL_SESSION_IAM": "false",
+            "SECRET_KEY_FILE": str(folder / "secret-key"),
         }
         for name, value in env.items():
             patch.setenv(name, value)

@@ -1,7 +1,8 @@
 """Each page's logic, run headless with Streamlit's AppTest against a real local session service.
 
-The app script (`ui/app.py`) runs exactly as in the browser: it signs the user in from the URL,
-restores the conversation from `?session=`, and runs the page the navigation picks. Set-up that
+The app script (`ui/app.py`) runs exactly as in the browser: it signs the user in (a sign-in
+token in the browser session, as after the sign-in form), restores the conversation from
+`?session=`, and runs the page the navigation picks. Set-up that
 is not the subject of a test goes through the same `Shop` facade the pages use.
 """
 
@@ -25,10 +26,28 @@ def url_session(app) -> str:
     return value[0] if isinstance(value, list) else value
 
 
+_SIGN_INS: dict[tuple[int, str], tuple] = {}
+
+
+def signed_in(shop, user: str):
+    """(principal, token) of a demo account signed in on `shop` (once per shop and user)."""
+    key = (id(shop), user)
+    if key not in _SIGN_INS:
+        _SIGN_INS[key] = shop.sign_in(user, f"demo-{user}")
+    return _SIGN_INS[key]
+
+
+def who(shop, user: str):
+    """The principal of a demo account, for set-up through the Shop."""
+    return signed_in(shop, user)[0]
+
+
 def open_app(user: str, session_id: str | None = None) -> AppTest:
-    """The app as `user` opens it from a URL (optionally with a conversation), after one run."""
+    """The app as `user` opens it after signing in (optionally on a conversation), one run."""
+    from ui.backend import get_shop
+
     app = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
-    app.query_params["user"] = user
+    app.session_state["identity.token"] = signed_in(get_shop(), user)[1]
     if session_id:
         app.query_params["session"] = session_id
     app.run()
@@ -55,16 +74,16 @@ def say(app: AppTest, text: str) -> AppTest:
 
 def conversation_with_cart(shop, user: str = "alice") -> str:
     """A session where `user` searched trail shoes and added the second one to the cart."""
-    session_id = shop.new_conversation(user)
-    shop.send(user, session_id, "trail shoes under $150 in size 8.5")
-    shop.send(user, session_id, "add the second one")
+    session_id = shop.new_conversation(who(shop, user))
+    shop.send(who(shop, user), session_id, "trail shoes under $150 in size 8.5")
+    shop.send(who(shop, user), session_id, "add the second one")
     return session_id
 
 
 def pending_checkout(shop, user: str = "alice") -> tuple[str, str]:
     """A session whose checkout waits for the store; returns (session id, approval id)."""
     session_id = conversation_with_cart(shop, user)
-    result = shop.send(user, session_id, "checkout")
+    result = shop.send(who(shop, user), session_id, "checkout")
     assert result.pending_approval is not None
     return session_id, result.pending_approval.id
 
@@ -83,23 +102,23 @@ def test_shop_page_shows_model_and_store_badges_and_a_starting_hint(shop) -> Non
 
 def test_first_message_starts_a_conversation_and_shows_reply_and_product_cards(shop) -> None:
     app = open_app("alice")
-    before = {c.session_id for c in shop.conversations("alice")}
+    before = {c.session_id for c in shop.conversations(who(shop, "alice"))}
     say(app, "trail shoes under $150 in size 8.5")
-    started = [c for c in shop.conversations("alice") if c.session_id not in before]
+    started = [c for c in shop.conversations(who(shop, "alice")) if c.session_id not in before]
     assert len(started) == 1
     assert [m.name for m in app.chat_message] == ["user", "assistant"]
     chat = chat_text(app)
     assert "trail shoes under $150 in size 8.5" in chat
     assert "trail shoes" in chat.split("\n", 1)[1]  # the assistant's reply talks about them
-    products = shop.current(started[0].session_id).products
+    products = shop.current(who(shop, "alice"), started[0].session_id).products
     assert products, "the search returned products"
     assert all(f"**{p['name']}**" in chat for p in products)  # one card per product
     assert len(app.get("image")) >= len(products)  # each card has its picture
 
 
 def test_adding_to_cart_updates_the_cart_panel_total(shop) -> None:
-    session_id = shop.new_conversation("alice")
-    shop.send("alice", session_id, "trail shoes under $150 in size 8.5")
+    session_id = shop.new_conversation(who(shop, "alice"))
+    shop.send(who(shop, "alice"), session_id, "trail shoes under $150 in size 8.5")
     app = open_app("alice", session_id)
     assert "Cart (0)" in texts(app.subheader)
     say(app, "add the second one")
@@ -113,12 +132,12 @@ def test_checkout_shows_waiting_state_and_disables_the_chat(shop) -> None:
     say(app, "checkout")
     assert app.chat_input(key="shop-chat-input").proto.disabled
     assert "Waiting for store approval" in texts(app.markdown)
-    assert shop.pending_approval(session_id) is not None
+    assert shop.pending_approval(who(shop, "alice"), session_id) is not None
 
 
 def test_shopper_sees_the_stores_decision_in_the_chat(shop) -> None:
     session_id, approval_id = pending_checkout(shop)
-    shop.decide(approval_id, {"action": "approve", "operator": "olga"})
+    shop.decide(who(shop, "olga"), approval_id, {"action": "approve"})
     app = open_app("alice", session_id)
     assert "approved" in texts(app.success)
     assert "Waiting for store approval" not in texts(app.markdown)
@@ -127,7 +146,7 @@ def test_shopper_sees_the_stores_decision_in_the_chat(shop) -> None:
 
 def test_rejection_reason_reaches_the_shopper(shop) -> None:
     session_id, approval_id = pending_checkout(shop)
-    shop.decide(approval_id, {"action": "reject", "operator": "olga", "reason": "out of laces"})
+    shop.decide(who(shop, "olga"), approval_id, {"action": "reject", "reason": "out of laces"})
     app = open_app("alice", session_id)
     assert "out of laces" in texts(app.error)
 
@@ -149,7 +168,7 @@ def test_someone_elses_session_in_the_url_is_not_opened(shop) -> None:
 
 def test_ended_conversation_stays_readable_and_takes_no_more_messages(shop) -> None:
     session_id = conversation_with_cart(shop)
-    shop.end("alice", session_id)
+    shop.end(who(shop, "alice"), session_id)
     app = open_app("alice", session_id)
     assert "trail shoes under $150 in size 8.5" in chat_text(app)
     chat_input = app.chat_input(key="shop-chat-input")
@@ -161,31 +180,31 @@ def test_ended_conversation_stays_readable_and_takes_no_more_messages(shop) -> N
 def test_conversation_ended_in_another_tab_takes_no_message_and_says_so(shop) -> None:
     session_id = conversation_with_cart(shop)
     app = open_app("alice", session_id)
-    count = len(shop.messages(session_id))
-    shop.end("alice", session_id)  # ended in another tab after this page was drawn
+    count = len(shop.messages(who(shop, "alice"), session_id))
+    shop.end(who(shop, "alice"), session_id)  # ended in another tab after this page was drawn
     say(app, "add the first one")
     assert "has ended" in app.chat_input(key="shop-chat-input").placeholder
     assert "trail shoes under $150 in size 8.5" in chat_text(app)
-    assert len(shop.messages(session_id)) == count
+    assert len(shop.messages(who(shop, "alice"), session_id)) == count
 
 
 def test_empty_message_is_refused_with_a_hint(shop) -> None:
     session_id = conversation_with_cart(shop)
     app = open_app("alice", session_id)
-    count = len(shop.messages(session_id))
+    count = len(shop.messages(who(shop, "alice"), session_id))
     say(app, "   ")
     assert "empty" in texts(app.error)
-    assert len(shop.messages(session_id)) == count
+    assert len(shop.messages(who(shop, "alice"), session_id)) == count
 
 
 def test_sidebar_starts_and_ends_conversations(shop) -> None:
     app = open_app("carol")
     app.button(key="conversation-new").click().run()
-    mine = shop.conversations("carol")
+    mine = shop.conversations(who(shop, "carol"))
     assert len(mine) == 1 and mine[0].status == "ACTIVE"
     app.button(key="conversation-end").click().run()
     assert not app.exception
-    assert shop.conversations("carol")[0].status == "ENDED"
+    assert shop.conversations(who(shop, "carol"))[0].status == "ENDED"
     assert "Conversation ended" in texts(app.info)
 
 
@@ -196,10 +215,49 @@ def test_operator_console_refuses_a_shopper(shop) -> None:
     page = AppTest.from_file(
         str(PROJECT_ROOT / "ui" / "views" / "operator_console.py"), default_timeout=RUN_TIMEOUT
     )
-    page.session_state["identity.user"] = shop.user("alice")
+    page.session_state["identity.principal"] = who(shop, "alice")
     page.run()
     assert "Only store operators" in texts(page.error)
     assert not page.button
+
+
+def test_nobody_is_signed_in_without_a_password_or_a_token(shop) -> None:
+    app = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
+    app.query_params["user"] = "olga"  # the URL used to say who you were
+    app.run()
+    assert not app.exception
+    assert [s.value for s in app.subheader] == ["Sign in"]
+    assert not app.chat_input and "Operator console" not in texts(app.title)
+
+
+def test_sign_in_form_signs_in_and_a_forged_token_does_not(shop) -> None:
+    app = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT).run()
+    app.text_input[0].input("carol")
+    app.text_input[1].input("demo-carol")
+    app.button[0].click().run()
+    assert not app.exception
+    assert app.title[0].value == "Shoe shop"
+    assert "Signed in as **Carol**" in texts(app.sidebar.markdown)
+
+    forged = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
+    token = signed_in(shop, "alice")[1]
+    forged.session_state["identity.token"] = token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
+    forged.run()
+    assert "not valid" in texts(forged.info)
+    assert [s.value for s in forged.subheader] == ["Sign in"]
+
+
+def test_too_many_wrong_passwords_lock_the_account_with_a_clear_message(shop) -> None:
+    app = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT).run()
+    for _ in range(shop.settings.sign_in_max_failures):
+        app.text_input[0].input("oscar")
+        app.text_input[1].input("guess")
+        app.button[0].click().run()
+    assert "locked" in texts(app.error)
+    app.text_input[1].input("demo-oscar")  # even the right password, while locked
+    app.button[0].click().run()
+    assert "locked" in texts(app.error)
+    assert [s.value for s in app.subheader] == ["Sign in"]
 
 
 def test_operator_lands_on_the_console(shop) -> None:
@@ -219,22 +277,24 @@ def test_operator_approves_a_pending_checkout_and_the_order_is_listed(shop) -> N
     assert not app.exception
     assert f"Checkout {approval_id} approved" in texts(app.success)
     assert approval_id not in texts(app.markdown)  # left the queue
-    assert shop.pending_approval(session_id) is None
-    order_id = next(a.order_id for a in shop.approvals(None) if a.id == approval_id)
+    assert shop.pending_approval(who(shop, "alice"), session_id) is None
+    order_id = next(
+        a.order_id for a in shop.approvals(who(shop, "olga"), None) if a.id == approval_id
+    )
     orders = next(table.value for table in app.dataframe if "Order" in table.value.columns)
     assert order_id in orders["Order"].tolist()
 
 
 def test_operator_edits_quantity_and_discount(shop) -> None:
     session_id, approval_id = pending_checkout(shop)
-    line = shop.approvals("pending")[0].items[0]
+    line = shop.approvals(who(shop, "olga"), "pending")[0].items[0]
     app = open_app("olga")
     app.number_input(key=f"qty-{approval_id}-{line['product_id']}|{line['size']:g}").set_value(2)
     app.slider(key=f"discount-{approval_id}").set_value(10)
     app.button(key=f"FormSubmitter:decision-form-{approval_id}-Approve with changes").click().run()
     assert not app.exception
     assert "approved with changes" in texts(app.success)
-    order = next(o for o in shop.orders() if o.session_id == session_id)
+    order = next(o for o in shop.orders(who(shop, "olga")) if o.session_id == session_id)
     assert order.discount_pct == 10
     assert order.total == round(2 * line["unit_price"] * 0.9, 2)
 
@@ -244,7 +304,7 @@ def test_rejecting_without_a_reason_is_refused_clearly(shop) -> None:
     app = open_app("olga")
     app.button(key=f"FormSubmitter:decision-form-{approval_id}-Reject").click().run()
     assert "reason" in texts(app.error)
-    assert any(a.id == approval_id for a in shop.approvals("pending"))
+    assert any(a.id == approval_id for a in shop.approvals(who(shop, "olga"), "pending"))
 
 
 def test_deciding_twice_is_refused_with_a_clear_message(shop) -> None:
@@ -261,7 +321,7 @@ def test_deciding_twice_is_refused_with_a_clear_message(shop) -> None:
 
 def first_search_checkpoint(shop, session_id: str) -> str:
     """The checkpoint right after the shopper's first message (the natural place to fork)."""
-    views = shop.history(session_id)
+    views = shop.history(who(shop, "alice"), session_id)
     return min(
         (v for v in views if v.last_message_type == "human"), key=lambda v: v.step
     ).checkpoint_id
@@ -281,11 +341,11 @@ def metric(app: AppTest, label: str) -> str:
 def test_history_lists_every_checkpoint_and_the_branch_tree(shop) -> None:
     session_id = conversation_with_cart(shop)
     app = open_history(shop, session_id)
-    assert metric(app, "Checkpoints") == str(len(shop.history(session_id)))
+    assert metric(app, "Checkpoints") == str(len(shop.history(who(shop, "alice"), session_id)))
     assert metric(app, "Branches") == "1"
     assert len(app.get("graphviz_chart")) == 1
     timeline = app.dataframe[0].value
-    assert len(timeline) == len(shop.history(session_id))
+    assert len(timeline) == len(shop.history(who(shop, "alice"), session_id))
     assert "search_products" in " ".join(timeline["Tool calls"])
 
 
@@ -310,19 +370,19 @@ def test_fork_with_an_edited_message_makes_a_second_branch_the_chat_follows(shop
     assert not app.exception
     assert "Forked from step" in texts(app.success)
     assert metric(app, "Branches") == "2"
-    texts_now = [m.text for m in shop.messages(session_id) if m.type == "human"]
+    texts_now = [m.text for m in shop.messages(who(shop, "alice"), session_id) if m.type == "human"]
     assert texts_now == ["running shoes under $120"]
 
 
 def test_fork_with_an_edited_cart_replaces_the_cart(shop) -> None:
     session_id = conversation_with_cart(shop)
-    newest = shop.history(session_id)[0].checkpoint_id
+    newest = shop.history(who(shop, "alice"), session_id)[0].checkpoint_id
     app = open_history(shop, session_id)
     editor_key = f"fork-cart-{newest}"
     app.session_state[editor_key] = {"edited_rows": {0: {"quantity": 3}}}
     app.button(key="FormSubmitter:fork-form-Fork from here").click().run()
     assert not app.exception, app.exception
-    assert [line["quantity"] for line in shop.current(session_id).cart] == [3]
+    assert [line["quantity"] for line in shop.current(who(shop, "alice"), session_id).cart] == [3]
 
 
 def test_fork_without_any_edit_is_refused_readably(shop) -> None:
@@ -347,29 +407,34 @@ def test_replay_from_a_checkpoint_starts_a_branch(shop) -> None:
 def test_switching_back_to_the_other_branch_restores_its_conversation(shop) -> None:
     session_id = conversation_with_cart(shop)
     checkpoint_id = first_search_checkpoint(shop, session_id)
-    shop.fork("alice", session_id, checkpoint_id, message="running shoes under $120")
+    shop.fork(who(shop, "alice"), session_id, checkpoint_id, message="running shoes under $120")
     app = open_history(shop, session_id)
     app.button(key="branch-go").click().run()
     assert not app.exception
     assert "Switched branch" in texts(app.success)
-    humans = [m.text for m in shop.messages(session_id) if m.type == "human"]
+    humans = [m.text for m in shop.messages(who(shop, "alice"), session_id) if m.type == "human"]
     assert humans == ["trail shoes under $150 in size 8.5", "add the second one"]
-    assert len(shop.current(session_id).cart) == 1
+    assert len(shop.current(who(shop, "alice"), session_id).cart) == 1
 
 
 def test_copy_into_a_new_conversation_opens_the_copy(shop) -> None:
     session_id = conversation_with_cart(shop)
-    latest = shop.history(session_id)[0].checkpoint_id
-    before = {c.session_id for c in shop.conversations("alice")}
+    latest = shop.history(who(shop, "alice"), session_id)[0].checkpoint_id
+    before = {c.session_id for c in shop.conversations(who(shop, "alice"))}
     app = open_history(shop, session_id)
     app.selectbox(key="history-checkpoint").set_value(latest).run()
     app.button(key="history-copy").click().run()
     assert not app.exception
     assert "Copied into a new conversation" in texts(app.success)
-    copies = [c.session_id for c in shop.conversations("alice") if c.session_id not in before]
+    copies = [
+        c.session_id for c in shop.conversations(who(shop, "alice")) if c.session_id not in before
+    ]
     assert len(copies) == 1
     assert url_session(app) == copies[0]
-    assert shop.current(copies[0]).cart == shop.current(session_id).cart
+    assert (
+        shop.current(who(shop, "alice"), copies[0]).cart
+        == shop.current(who(shop, "alice"), session_id).cart
+    )
 
 
 # --- Audit page ------------------------------------------------------------------------------
@@ -382,7 +447,7 @@ def test_audit_shows_the_raw_session_data_and_offers_the_json_export(shop) -> No
     assert not app.exception
     assert app.selectbox(key="audit-session").value == session_id
     assert metric(app, "Status") == "ACTIVE"
-    audit = shop.audit(session_id)
+    audit = shop.audit(who(shop, "alice"), session_id)
     assert metric(app, "Invocations") == str(len(audit["invocations"]))
     assert "user: alice" in texts(app.markdown)  # the session's tags
     assert len(app.get("download_button")) == 1
@@ -391,9 +456,9 @@ def test_audit_shows_the_raw_session_data_and_offers_the_json_export(shop) -> No
     ]
 
 
-def test_shoppers_audit_only_their_own_sessions_and_operators_all(shop) -> None:
+def test_shoppers_audit_only_their_own_sessions_and_operators_their_tenants(shop) -> None:
     alice_session = conversation_with_cart(shop, "alice")
-    bob_session = shop.new_conversation("bob")
+    bob_session = shop.new_conversation(who(shop, "bob"))
     app = open_app("bob", bob_session)
     app.switch_page("views/audit.py").run()
     assert alice_session not in app.selectbox(key="audit-session").options
@@ -401,7 +466,7 @@ def test_shoppers_audit_only_their_own_sessions_and_operators_all(shop) -> None:
     operator.switch_page("views/audit.py").run()
     options = operator.selectbox(key="audit-session").options
     assert any(alice_session in option for option in options)
-    assert any(bob_session in option for option in options)
+    assert not any(bob_session in option for option in options)  # tenant-b is not olga's
 
 
 # --- Failures --------------------------------------------------------------------------------
