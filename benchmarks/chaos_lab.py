@@ -95,6 +95,8 @@ class Lab:
             "AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME": self.url,
             "DATABASE_URL": f"sqlite:///{self.shop_db}",
             "SESSION_STORE": "local",
+            # the lab's service runs in plain mode: faults are under test here, not signatures
+            "LOCAL_SESSION_IAM": "false",
             "MODEL": "offline",
             "APPROVAL_LEASE_SECONDS": str(LEASE_SECONDS),
             "SESSION_READ_TIMEOUT": "2",
@@ -118,6 +120,7 @@ class Lab:
             AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME=self.url,
             database_url=f"sqlite:///{self.shop_db}",
             session_store="local",
+            local_session_iam=False,
             model="offline",
             approval_lease_seconds=LEASE_SECONDS,
             session_read_timeout=2.0,
