@@ -67,6 +67,9 @@ class TenantClients:
             isolated.
         source_session: in AWS mode, the boto3 session whose credentials call AssumeRole
             (default: a new one, the normal AWS credential chain, in `AWS_REGION`).
+
+    Attributes:
+        mode: "local-iam", "assumed-role" or "shared", as the settings decide.
     """
 
     def __init__(
