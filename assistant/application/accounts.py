@@ -14,6 +14,7 @@ role and tenant the shop decides.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from datetime import timedelta
@@ -129,7 +130,9 @@ def signing_key(settings: Settings) -> str:
 
 
 def _serializer(settings: Settings) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(signing_key(settings), salt=_SALT)
+    return URLSafeTimedSerializer(
+        signing_key(settings), salt=_SALT, signer_kwargs={"digest_method": hashlib.sha256}
+    )
 
 
 def _lifetime(settings: Settings, channel: str) -> timedelta:
