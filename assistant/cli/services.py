@@ -12,6 +12,7 @@ the policy of `infra/session-store.yaml`, the one deployed to AWS.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import subprocess
@@ -130,6 +131,31 @@ def _run_session_service(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
+def demo_accounts_text() -> str:
+    """The demo accounts and their passwords, for workshops (published values, not secrets)."""
+    from argon2 import PasswordHasher
+    from argon2.exceptions import VerificationError
+
+    def is_demo(user: dict) -> bool:  # print only what is true of the seed file in use
+        try:
+            return PasswordHasher().verify(
+                user.get("password_hash") or "", f"demo-{user['username']}"
+            )
+        except (VerificationError, ValueError):
+            return False
+
+    users = [u for u in json.loads(USERS_FILE.read_text(encoding="utf-8"))["users"] if is_demo(u)]
+    if not users:
+        return "No demo accounts: sign in with the accounts of your users file."
+    lines = ["Demo accounts (DEMO passwords, published in the README; never reuse them):"]
+    lines += [
+        f"  {user['username']:<6} {user['role']:<8} {user['tenant']:<9} password: "
+        f"demo-{user['username']}"
+        for user in users
+    ]
+    return "\n".join(lines)
+
+
 def _mode_line(iam: bool, settings: Settings) -> str:
     if iam:
         return (
@@ -201,6 +227,7 @@ def _run_up(args: argparse.Namespace) -> int:
         store = "AWS" if settings.resolved_session_endpoint is None else "local"
         print(f"Session store: {store} ({settings.resolved_session_endpoint or 'AWS default'})")
         print(f"Web app: http://{args.host}:{args.port}  (Ctrl-C stops everything)")
+        print(demo_accounts_text(), flush=True)
         app = subprocess.Popen(
             [
                 sys.executable,

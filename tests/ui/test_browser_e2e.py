@@ -82,50 +82,50 @@ def stop(process: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """URL of the web app, started with a fresh session service and shop database."""
+    """URL of the web app started the way a newcomer starts it: `shoe-assistant up`.
+
+    So the session store checks every request's signature and the infra/ policy, and the app
+    talks to it with one key per tenant. Everything it writes (databases, keys) goes to a
+    temporary folder.
+    """
     # scripts/test.sh installs Debian's chromium; without it this test must fail, not hide.
     assert Path(CHROMIUM).exists(), f"Debian's chromium is not installed at {CHROMIUM}"
     folder = tmp_path_factory.mktemp("browser")
     service_port, app_port = free_port(), free_port()
-    service_url = f"http://127.0.0.1:{service_port}"
     env = {
-        **os.environ,
-        "AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME": service_url,
-        "DATABASE_URL": f"sqlite:///{folder / 'shop.db'}",
-        "SESSION_STORE": "local",
-        "MODEL": "offline",
-        "LOCAL_SESSION_IAM": "false",
-        "SECRET_KEY_FILE": str(folder / "secret-key"),
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME", "SESSION_ENDPOINT_URL")
     }
-    service_log, app_log = folder / "service.log", folder / "streamlit.log"
-    processes: list[subprocess.Popen] = []
+    env.update(
+        {
+            "LOCAL_SESSION_HOST": "127.0.0.1",
+            "LOCAL_SESSION_PORT": str(service_port),
+            "LOCAL_SESSION_DB": str(folder / "sessions.db"),
+            "SESSION_CREDENTIALS_FILE": str(folder / "session-credentials.json"),
+            "DATABASE_URL": f"sqlite:///{folder / 'shop.db'}",
+            "SECRET_KEY_FILE": str(folder / "secret-key"),
+            "SESSION_STORE": "local",
+            "MODEL": "offline",
+        }
+    )
+    log = folder / "up.log"
+    with log.open("w") as out:
+        up = subprocess.Popen(
+            [sys.executable, "-m", "assistant.cli", "up", "--port", str(app_port)],
+            cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
     try:
-        with service_log.open("w") as out:
-            processes.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "bedrock_sessions_local", "--host", "127.0.0.1",
-                     "--port", str(service_port), "--db", str(folder / "sessions.db")],
-                    cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                )
-            )  # fmt: skip
-        wait_for(f"{service_url}/health", processes[0], service_log)
-        with app_log.open("w") as out:
-            processes.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "streamlit", "run", "ui/app.py",
-                     "--server.port", str(app_port), "--server.address", "127.0.0.1",
-                     "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-                    cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                )
-            )  # fmt: skip
         app = f"http://127.0.0.1:{app_port}"
-        wait_for(f"{app}/_stcore/health", processes[1], app_log)
+        wait_for(f"{app}/_stcore/health", up, log)
+        printed = log.read_text()
+        assert "checks signatures" in printed, printed
+        assert "demo-alice" in printed, printed  # the demo accounts, for workshops
         yield app
-        # Tracebacks in the server log mean a page failed somewhere, even if it looked fine.
-        assert "Traceback" not in app_log.read_text(), app_log.read_text()[-5000:]
+        # Tracebacks in the log mean a page failed somewhere, even if it looked fine.
+        assert "Traceback" not in log.read_text(), log.read_text()[-5000:]
     finally:
-        for process in reversed(processes):
-            stop(process)
+        stop(up)
 
 
 @pytest.fixture(scope="module")
