@@ -46,7 +46,7 @@ from assistant import shopdb
 from assistant.application import Shop, TurnError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the lab beside this script
-from chaos_lab import ADD, PRODUCT_QUERY, Lab, Tally, retrying
+from chaos_lab import ADD, APPROVE, PRODUCT_QUERY, SHOPPERS, Lab, Tally, retrying
 
 FAULT_KINDS = {
     "throttled (429)": {"throttle_rate": 0.2},
@@ -76,7 +76,7 @@ def kill_the_approver(lab: Lab, rounds: int, rng: random.Random, bar: tqdm) -> T
 
     def one(moment: float) -> None:
         session_id, approval_id = lab.checkout_waiting(shop, "alice")
-        process = lab.command("approvals", "approve", approval_id, "--operator", "olga")
+        process = lab.command("approvals", "approve", approval_id, as_user="olga")
         time.sleep(moment)
         killed = process.poll() is None
         if killed:
@@ -96,18 +96,18 @@ def kill_the_approver(lab: Lab, rounds: int, rng: random.Random, bar: tqdm) -> T
 def kill_the_service(lab: Lab, rounds: int, rng: random.Random, bar: tqdm) -> Tally:
     tally = Tally("kill -9 the session service")
     shop = lab.shop
+    bob, oscar = lab.who("bob"), lab.operator_for("bob")
     for index in range(rounds):
         session_id, approval_id = lab.checkout_waiting(shop, "bob")
         during_turn = index % 2 == 1
         if during_turn:  # a decision first, then the service dies during the next turn's add
             lab.settle(shop, approval_id)
-        decision = {"action": "approve", "operator": "olga"}
         work = threading.Thread(
             target=_quietly,
             args=(
-                partial(shop.send, "bob", session_id, ADD)
+                partial(shop.send, bob, session_id, ADD)
                 if during_turn
-                else partial(shop.decide, approval_id, decision)
+                else partial(shop.decide, oscar, approval_id, APPROVE)
             ),
         )
         work.start()
@@ -119,11 +119,11 @@ def kill_the_service(lab: Lab, rounds: int, rng: random.Random, bar: tqdm) -> Ta
         problems = []
         if during_turn:
             # The shopper sends the add again unless it visibly completed before the kill.
-            messages = shop.messages(session_id)
+            messages = shop.messages(bob, session_id)
             asked = [m.text for m in messages if m.type == "human"]
             if asked[-1] != ADD or shop.context.snapshot(session_id).next:
-                retrying(partial(shop.send, "bob", session_id, ADD))
-            cart = shop.current(session_id).cart
+                retrying(partial(shop.send, bob, session_id, ADD))
+            cart = shop.current(bob, session_id).cart
             if sum(line["quantity"] for line in cart) != 1:
                 pairs = sum(line["quantity"] for line in cart)
                 problems.append(
@@ -144,12 +144,14 @@ def kill_the_chat(lab: Lab, rounds: int, rng: random.Random, bar: tqdm) -> Tally
     started, window = _measure(lab, chat=True)
     moments = [rng.uniform(started, window) for _ in range(rounds)]
 
+    carol = lab.who("carol")
+
     def one(moment: float) -> None:
-        session_id = shop.new_conversation("carol")
-        retrying(lambda: shop.send("carol", session_id, PRODUCT_QUERY))
+        session_id = shop.new_conversation(carol)
+        retrying(lambda: shop.send(carol, session_id, PRODUCT_QUERY))
         message_id = str(uuid.uuid4())  # what a client keeps to send the same message again
         process = lab.command(
-            "chat", "--user", "carol", "--session", session_id, "--message-id", message_id, ADD
+            "chat", "--session", session_id, "--message-id", message_id, ADD, as_user="carol"
         )
         time.sleep(moment)
         killed = process.poll() is None
@@ -160,7 +162,7 @@ def kill_the_chat(lab: Lab, rounds: int, rng: random.Random, bar: tqdm) -> Tally
         try:
             # The shopper sends the same message again, from a new process.
             result = retrying(
-                lambda: lab.new_shop().send("carol", session_id, ADD, message_id=message_id)
+                lambda: lab.new_shop().send(carol, session_id, ADD, message_id=message_id)
             )
             pairs = sum(line["quantity"] for line in result.cart)
             if pairs != 1:
@@ -183,15 +185,16 @@ def faults(lab: Lab, name: str, knobs: dict, shoppers: int, bar: tqdm, goal: int
     lab.faults(**knobs, fault_seed=len(name))
 
     def one(index: int) -> tuple[str, str, str | None, list[str]]:
-        user = ("alice", "bob", "carol")[index % 3]
-        session_id = retrying(lambda: shop.new_conversation(user))
+        user = SHOPPERS[index % 3]
+        who = lab.who(user)
+        session_id = retrying(lambda: shop.new_conversation(who))
         expected: list[str] = []
         approval_id = None
         for text in (PRODUCT_QUERY, ADD, "checkout", "what's in my cart?"):
             if text.startswith("what") and approval_id is not None:
                 tally.add(rounds=1)
                 try:
-                    shop.decide(approval_id, {"action": "approve", "operator": "olga"})
+                    shop.decide(lab.operator_for(user), approval_id, APPROVE)
                     tally.add(completed=1)
                 except Exception:
                     tally.add(recovered=1)  # finished by the recovery (checked below)
@@ -199,14 +202,14 @@ def faults(lab: Lab, name: str, knobs: dict, shoppers: int, bar: tqdm, goal: int
             try:
                 # Each message has an id the shopper's client keeps until it hears back.
                 message_id = str(uuid.uuid4())
-                result = shop.send(user, session_id, text, message_id=message_id)
+                result = shop.send(who, session_id, text, message_id=message_id)
             except TurnError as error:
                 tally.add(failed_turns=1)
                 if "Traceback" in str(error) or not str(error):
                     tally.note(f"unreadable failure: {error!r}")
                 try:  # the shopper tries again: the same message carries on
                     result = retrying(
-                        partial(shop.send, user, session_id, text, message_id=message_id)
+                        partial(shop.send, who, session_id, text, message_id=message_id)
                     )
                 except TurnError as again:  # failed with a readable message: counted above
                     tally.note(f"gave up after retrying: {again}")
@@ -232,7 +235,7 @@ def faults(lab: Lab, name: str, knobs: dict, shoppers: int, bar: tqdm, goal: int
                 tally.add(stuck=1)
             for problem in problems:
                 tally.note(problem)
-        kept = {m.text for m in shop.messages(session_id)}
+        kept = {m.text for m in shop.messages(lab.who(user), session_id)}
         lost = [reply for reply in expected if reply and reply not in kept]
         if lost:
             tally.note(f"lost checkpoints: {session_id} misses {lost[:1]}")
@@ -249,20 +252,21 @@ def crowd(lab: Lab, shoppers: int, turns: int, bar: tqdm) -> Tally:
     script = [PRODUCT_QUERY, ADD, "checkout", "what's in my cart?", "running shoes"][:turns]
 
     def one(index: int) -> None:
-        user = ("alice", "bob", "carol")[index % 3]
-        session_id = retrying(lambda: shop.new_conversation(user))
+        user = SHOPPERS[index % 3]
+        who = lab.who(user)
+        session_id = retrying(lambda: shop.new_conversation(who))
         approval_id = None
         for text in script:
             if approval_id is not None:
                 with suppress(Exception):
-                    shop.decide(approval_id, {"action": "approve", "operator": "olga"})
+                    shop.decide(lab.operator_for(user), approval_id, APPROVE)
                 if lab.settle(shop, approval_id) not in ("approved", "rejected", "failed"):
                     tally.add(stuck=1)
                 approval_id = None
             tally.add(turns=1)
             try:
                 result = retrying(
-                    partial(shop.send, user, session_id, text, message_id=str(uuid.uuid4()))
+                    partial(shop.send, who, session_id, text, message_id=str(uuid.uuid4()))
                 )
                 tally.add(completed=1)
                 if result.pending_approval:
@@ -293,19 +297,19 @@ def _measure(lab: Lab, chat: bool = False) -> tuple[float, float]:
     work_starts = time.monotonic() - started
     shop = lab.shop
     if chat:
-        session_id = shop.new_conversation("carol")
+        session_id = shop.new_conversation(lab.who("carol"))
         started = time.monotonic()
-        process = lab.command("chat", "--user", "carol", "--session", session_id, PRODUCT_QUERY)
+        process = lab.command("chat", "--session", session_id, PRODUCT_QUERY, as_user="carol")
     else:
         _, approval_id = lab.checkout_waiting(shop, "alice")
         started = time.monotonic()
-        process = lab.command("approvals", "approve", approval_id)
+        process = lab.command("approvals", "approve", approval_id, as_user="olga")
     process.communicate(timeout=180)
     return work_starts, time.monotonic() - started
 
 
 def _consistent(lab: Lab, shop: Shop, user: str, session_id: str) -> list[str]:
-    here = [m.text for m in shop.messages(session_id)]
+    here = [m.text for m in shop.messages(lab.who(user), session_id)]
     there = lab.read_from_another_process(user, session_id)
     return [] if here == there else [f"inconsistent read of {session_id}"]
 

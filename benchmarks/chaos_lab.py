@@ -22,26 +22,33 @@ from sqlalchemy import update
 from sqlmodel import Session
 
 from assistant import shopdb
-from assistant.application import Shop, TurnError
+from assistant.application import Principal, Shop, TurnError
 from assistant.settings import Settings
 from assistant.shopdb import StockLevel
 
-# The other process: reads conversations on request, with a Shop of its own.
+# The other process: reads conversations on request, with a Shop of its own, signed in as the
+# conversation's owner by a sign-in token (as the CLI is).
 READER = """
 import json, sys
 from assistant.application import Shop
 shop = Shop()
 for line in sys.stdin:
-    user, session_id = json.loads(line)
+    token, session_id = json.loads(line)
     try:
-        shop.open(user, session_id)
-        answer = {"messages": [m.text for m in shop.messages(session_id)]}
+        who = shop.principal(token)
+        shop.open(who, session_id)
+        answer = {"messages": [m.text for m in shop.messages(who, session_id)]}
     except Exception as error:
         answer = {"error": str(error)}
     print(json.dumps(answer), flush=True)
 """
 PRODUCT_QUERY = "trail shoes in size 9"
 ADD = "add the first one in size 9"
+APPROVE = {"action": "approve"}
+# The demo accounts the run acts as (data/users.json; each password is "demo-<username>"), and
+# the store operator who decides the checkouts of each tenant.
+SHOPPERS = ("alice", "bob", "carol")
+OPERATORS = {"tenant-a": "olga", "tenant-b": "oscar"}
 LEASE_SECONDS = 1.0
 NO_FAULTS = {
     "throttle_rate": 0.0,
@@ -91,7 +98,11 @@ class Lab:
         self.reader: subprocess.Popen | None = None
         self.reader_lock = threading.Lock()
         self.env = {
-            **os.environ,
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if k not in ("SHOE_ASSISTANT_TOKEN", "SECRET_KEY")
+            },
             "AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME": self.url,
             "DATABASE_URL": f"sqlite:///{self.shop_db}",
             "SESSION_STORE": "local",
@@ -100,10 +111,28 @@ class Lab:
             "MODEL": "offline",
             "APPROVAL_LEASE_SECONDS": str(LEASE_SECONDS),
             "SESSION_READ_TIMEOUT": "2",
+            # tokens signed with the lab's own key; `login` would write in the lab, not ~/.config
+            "SECRET_KEY_FILE": str(folder / "secret-key"),
+            "CLI_TOKEN_FILE": str(folder / "cli-token"),
             "PYTHONUNBUFFERED": "1",
         }
         self.shop = self.new_shop()
         self.restock()
+        # Everyone signs in once, up front (Argon2 is slow on purpose): the principal acts in
+        # this process, the token in the commands and the reader process.
+        self.principals: dict[str, Principal] = {}
+        self.tokens: dict[str, str] = {}
+        for username in (*SHOPPERS, *OPERATORS.values()):
+            who, token = self.shop.sign_in(username, f"demo-{username}", channel="cli")
+            self.principals[username], self.tokens[username] = who, token
+
+    def who(self, username: str) -> Principal:
+        """The signed-in principal of a demo account."""
+        return self.principals[username]
+
+    def operator_for(self, user: str) -> Principal:
+        """The operator who decides `user`'s checkouts (their tenant's)."""
+        return self.who(OPERATORS[self.who(user).tenant])
 
     def restock(self) -> None:
         """Every size the catalog makes gets plenty of pairs: hundreds of checkouts must not sell
@@ -124,6 +153,7 @@ class Lab:
             model="offline",
             approval_lease_seconds=LEASE_SECONDS,
             session_read_timeout=2.0,
+            secret_key_file=str(self.folder / "secret-key"),
         )
 
     def new_shop(self) -> Shop:
@@ -163,10 +193,11 @@ class Lab:
             pass
 
     # --- commands in their own processes --------------------------------------------------
-    def command(self, *args: str) -> subprocess.Popen:
+    def command(self, *args: str, as_user: str) -> subprocess.Popen:
+        """`shoe-assistant *args` as its own process, signed in as `as_user` (by token)."""
         return subprocess.Popen(
             [sys.executable, "-m", "assistant.cli", *args],
-            env=self.env,
+            env={**self.env, "SHOE_ASSISTANT_TOKEN": self.tokens[as_user]},
             cwd=self.folder,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -186,7 +217,7 @@ class Lab:
                     stdout=subprocess.PIPE,
                     text=True,
                 )
-            self.reader.stdin.write(json.dumps([user, session_id]) + "\n")
+            self.reader.stdin.write(json.dumps([self.tokens[user], session_id]) + "\n")
             self.reader.stdin.flush()
             answer = json.loads(self.reader.stdout.readline())
         if "error" in answer:
@@ -196,10 +227,11 @@ class Lab:
     # --- shopping -------------------------------------------------------------------------
     def checkout_waiting(self, shop: Shop, user: str) -> tuple[str, str]:
         """A conversation with one pair in the cart, waiting at checkout: (session, approval)."""
-        session_id = shop.new_conversation(user)
-        retrying(lambda: shop.send(user, session_id, PRODUCT_QUERY))
-        retrying(lambda: shop.send(user, session_id, ADD))
-        waiting = retrying(lambda: shop.send(user, session_id, "checkout"))
+        who = self.who(user)
+        session_id = shop.new_conversation(who)
+        retrying(lambda: shop.send(who, session_id, PRODUCT_QUERY))
+        retrying(lambda: shop.send(who, session_id, ADD))
+        waiting = retrying(lambda: shop.send(who, session_id, "checkout"))
         return session_id, waiting.pending_approval.id
 
     def settle(self, shop: Shop, approval_id: str, timeout: float = 30) -> str:
@@ -212,7 +244,7 @@ class Lab:
                 return approval.status
             if approval.status == "pending":  # back in the queue: the operator decides again
                 try:
-                    shop.decide(approval_id, {"action": "approve", "operator": "olga"})
+                    shop.decide(self.operator_for(approval.user), approval_id, APPROVE)
                 except Exception:
                     time.sleep(0.2)
             else:
@@ -235,7 +267,7 @@ class Lab:
         if approval.status not in ("approved", "rejected", "failed"):
             problems.append(f"stuck: {approval_id} is {approval.status}")
         try:
-            reply = retrying(lambda: shop.send(user, session_id, "what's in my cart?"))
+            reply = retrying(lambda: shop.send(self.who(user), session_id, "what's in my cart?"))
             if reply.pending_approval is not None:
                 problems.append(f"stuck: {session_id} still waits for the store")
         except TurnError as error:
