@@ -16,9 +16,9 @@ import sys
 from pathlib import Path
 
 from assistant.cli.errors import CliError
-from assistant.settings import get_settings
+from assistant.cli.signed_in import TOKEN_ENV, principal, shop, stored_token, token_file
 
-TOKEN_ENV = "SHOE_ASSISTANT_TOKEN"
+__all__ = ["TOKEN_ENV", "register"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -40,38 +40,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     whoami.set_defaults(run=_whoami)
 
 
-def token_file() -> Path:
-    """Where `login` keeps the token: CLI_TOKEN_FILE, else the user's config directory."""
-    configured = get_settings().cli_token_file
-    if configured:
-        return Path(configured).expanduser()
-    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
-    return Path(base) / "shoe-assistant" / "token"
-
-
-def stored_token() -> str | None:
-    """The token of this terminal: SHOE_ASSISTANT_TOKEN, else the token file's."""
-    if os.environ.get(TOKEN_ENV):
-        return os.environ[TOKEN_ENV].strip()
-    try:
-        return token_file().read_text(encoding="utf-8").strip() or None
-    except FileNotFoundError:
-        return None
-
-
-def principal(shop):
-    """The signed-in principal of this terminal, or CliError saying how to sign in."""
-    from assistant.application import NotSignedIn
-
-    token = stored_token()
-    if token is None:
-        raise CliError("not signed in: run `shoe-assistant login <username>` first")
-    try:
-        return shop.principal(token)
-    except NotSignedIn as error:
-        raise CliError(f"{error} (`shoe-assistant login <username>`)") from error
-
-
 def _write_token(path: Path, token: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -82,7 +50,6 @@ def _write_token(path: Path, token: str) -> None:
 
 def _login(args: argparse.Namespace) -> int:
     from assistant.application import SignInRefused
-    from assistant.cli.shop_commands import shop
 
     username = args.username or input("username: ").strip()
     if args.password_stdin:
@@ -103,7 +70,6 @@ def _login(args: argparse.Namespace) -> int:
 
 
 def _logout(args: argparse.Namespace) -> int:
-    from assistant.cli.shop_commands import shop
 
     token = stored_token()
     if token is not None:
@@ -115,7 +81,6 @@ def _logout(args: argparse.Namespace) -> int:
 
 
 def _whoami(args: argparse.Namespace) -> int:
-    from assistant.cli.shop_commands import shop
 
     who = principal(shop())
     print(f"{who.username} ({who.role}, tenant {who.tenant})")

@@ -1,6 +1,6 @@
 """`chat`, `sessions` and `approvals`: the shop from a terminal (scriptable with --json).
 
-Every command acts as the signed-in user (`shoe-assistant login`, see account_commands) and the
+Every command acts as the signed-in user (`shoe-assistant login`; see `signed_in`) and the
 application decides what that user may do: shoppers chat and manage their own conversations,
 operators decide their tenant's checkouts, an admin cleans up store-wide. The JSON shapes
 printed here are stable: workshop scripts and tests depend on them.
@@ -11,20 +11,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from functools import lru_cache
 
 from tqdm import tqdm
 
-from assistant.cli.account_commands import principal
 from assistant.cli.errors import CliError
+from assistant.cli.signed_in import principal, shop
 
-
-@lru_cache(maxsize=1)
-def shop():
-    """The process's Shop (built on first use: commands like --help need none)."""
-    from assistant.application.shop import Shop
-
-    return Shop()
+__all__ = ["register", "shop"]
 
 
 def _me():
