@@ -336,3 +336,10 @@ def test_cleanup_is_a_shoppers_own_or_the_admins(shop, people) -> None:
     )
     assert_outcome(outcome(lambda: shop.cleanup(None, older_than_days=0)), ANONYMOUS)
     assert alices in shop.cleanup(people["ada"], older_than_days=0)  # store-wide maintenance
+
+
+def test_a_checkout_is_resumed_only_through_an_operators_decision(shop) -> None:
+    """`Shop.resume` used to place an order with no approval at all; the only way on is
+    `decide`, which checks the operator and records the decision."""
+    assert not hasattr(shop, "resume")
+    assert not any(name.startswith("resume") for name in dir(shop))
