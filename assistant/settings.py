@@ -88,6 +88,12 @@ class Settings(BaseSettings):
     approval_lease_seconds: float = 30.0
     approval_sweep_seconds: float = 10.0
 
+    # --- the shop's own data at rest ------------------------------------------------------
+    # Key-encryption key of the shoppers' data keys (application/sealing.py): a random key in
+    # `shop_key_file` (created 0600), or on AWS the KMS key `shop_kms_key_arn`.
+    shop_key_file: str = str(PROJECT_ROOT / "var" / "shop-key")
+    shop_kms_key_arn: str | None = None
+
     # --- sign-in -----------------------------------------------------------------------
     # Signs the sign-in tokens of the web app and the CLI. Unset: a random key kept in
     # `secret_key_file` (created 0600 on first use). Set it (from a secrets manager) when

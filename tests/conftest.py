@@ -41,6 +41,7 @@ def settings_for(endpoint: str, database: Path, **overrides) -> Settings:
         "model": "offline",
         "local_session_iam": False,
         "secret_key_file": str(Path(database).parent / "secret-key"),
+        "shop_key_file": str(Path(database).parent / "shop-key"),
         **overrides,
     }
     return Settings(_env_file=None, **values)
@@ -185,11 +186,17 @@ def shop_cli(shop: Shop, shop_settings: Settings, tmp_path: Path) -> Iterator[Sh
         SESSION_STORE="local",
         MODEL="offline",
         LOCAL_SESSION_IAM="false",
-        # The same signing key as `shop`, and `login` writes its token here, not in ~/.config.
-        SECRET_KEY_FILE=shop_settings.secret_key_file,
+        # `login` writes its token here, not in the real ~/.config.
         CLI_TOKEN_FILE=str(tmp_path / "cli-config" / "shoe-assistant" / "token"),
         XDG_CONFIG_HOME=str(tmp_path / "cli-config"),
         PYTHONUNBUFFERED="1",
+    )
+    # The same keys as `shop` (SECRET_KEY_FILE signs sign-in tokens; any other *_KEY_FILE too),
+    # all kept beside the test's database, never in the checkout.
+    env.update(
+        (name.upper(), str(value))
+        for name, value in shop_settings.model_dump().items()
+        if name.endswith("_key_file") and value
     )
     # cwd is the test's directory, so no developer `.env` is read by the child.
     cli = ShoeAssistantCli(env, tmp_path, shop)

@@ -29,6 +29,7 @@ class ShopContext:
     client: Any  # boto3 bedrock-agent-runtime client
     checkpointer: BedrockSessionCheckpointer
     graph: CompiledStateGraph
+    sealer: Any = None  # application.sealing.Sealer: the shoppers' text at rest
     # tenant -> the ShopContext whose client signs as that tenant (None: one client for all)
     tenants: Callable[[str], ShopContext] | None = None
 

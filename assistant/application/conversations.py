@@ -9,9 +9,6 @@ source of truth for the session's status and content.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
-
 from assistant import shopdb
 from assistant.application.clients import error_code
 from assistant.application.context import ShopContext
@@ -29,7 +26,7 @@ def create_conversation(ctx: ShopContext, *, user: str, tenant: str) -> Conversa
     row = shopdb.add_conversation(
         ctx.engine, session_id=created["sessionId"], user=user, tenant=tenant
     )
-    return ConversationView.of(row)
+    return view_of(ctx, row)
 
 
 def open_conversation(ctx: ShopContext, session_id: str, *, user: str) -> ConversationView:
@@ -51,7 +48,7 @@ def open_conversation(ctx: ShopContext, session_id: str, *, user: str) -> Conver
             raise
     if status != row.status:
         row = shopdb.set_conversation_status(ctx.engine, session_id, status) or row
-    return ConversationView.of(row)
+    return view_of(ctx, row)
 
 
 def session_is_gone(ctx: ShopContext, session_id: str) -> bool:
@@ -73,7 +70,37 @@ def list_conversations(
     """Conversations of `user` and/or `tenant` (every one when both are None), most recently
     active first."""
     rows = shopdb.list_conversations(ctx.engine, user, tenant=tenant)
-    return [ConversationView.of(row) for row in rows]
+    return [view_of(ctx, row) for row in rows]
+
+
+def view_of(ctx: ShopContext, row) -> ConversationView:
+    """The view of a registry row, its title opened with the shopper's data key."""
+    title = ctx.sealer.unseal(row.user, row.title_sealed, context=row.session_id)
+    return ConversationView.of(row, title=title or shopdb.NEW_TITLE)
+
+
+def set_title(ctx: ShopContext, session_id: str, user: str, title: str) -> None:
+    """Give a conversation its title (once), sealed with the shopper's data key."""
+    title = title.strip()[: shopdb.TITLE_CHARS]
+    if title:
+        sealed = ctx.sealer.seal(user, title, context=session_id)
+        shopdb.touch_conversation(ctx.engine, session_id, title_sealed=sealed)
+    else:
+        shopdb.touch_conversation(ctx.engine, session_id)
+
+
+def seal_legacy_titles(ctx: ShopContext) -> int:
+    """Seal titles that databases from before kept in clear; return how many."""
+    sealed = 0
+    for row in shopdb.list_conversations(ctx.engine, include_deleted=True):
+        if row.title != shopdb.NEW_TITLE and row.title_sealed is None:
+            shopdb.replace_title(
+                ctx.engine,
+                row.session_id,
+                ctx.sealer.seal(row.user, row.title, context=row.session_id),
+            )
+            sealed += 1
+    return sealed
 
 
 def end_conversation(ctx: ShopContext, session_id: str) -> None:
@@ -91,19 +118,3 @@ def delete_conversation(ctx: ShopContext, session_id: str) -> None:
         if error_code(error) != "ResourceNotFoundException":
             raise
     shopdb.set_conversation_status(ctx.engine, session_id, "DELETED")
-
-
-def cleanup(
-    ctx: ShopContext,
-    *,
-    older_than: timedelta,
-    user: str | None = None,
-    progress: Callable[[Iterable], Iterable] = lambda items: items,
-) -> list[str]:
-    """End and delete every conversation (of `user` when given) idle for longer than
-    `older_than`; return their ids. Each is deleted through its own tenant's session store."""
-    stale = shopdb.idle_conversations(ctx.engine, datetime.now(UTC) - older_than, user=user)
-    for session_id in progress(stale):
-        row = shopdb.get_conversation(ctx.engine, session_id)
-        delete_conversation(ctx.of_tenant(row.tenant), session_id)
-    return stale

@@ -16,7 +16,7 @@ from langgraph.types import StateSnapshot
 from assistant import shopdb
 from assistant.agent.state import cart_total
 from assistant.application.context import ShopContext
-from assistant.application.conversations import create_conversation, open_conversation
+from assistant.application.conversations import create_conversation, open_conversation, set_title
 from assistant.application.errors import TurnError, readable_errors
 from assistant.application.turns import check_message, current, final_result, run, writable
 from assistant.application.views import (
@@ -303,7 +303,7 @@ def copy_conversation(
         if checkpoint_id is not None:
             ctx.graph.update_state(ctx.config_for(target, checkpoint_id), None, as_node="__copy__")
     shopdb.mark_copy(ctx.engine, target, session_id)
-    shopdb.touch_conversation(ctx.engine, target, title=f"{source.title} (copy)")
+    set_title(ctx, target, username, f"{source.title} (copy)")
     return target
 
 

@@ -29,7 +29,7 @@ from langgraph.types import StateSnapshot
 from assistant import shopdb
 from assistant.agent.graph import build_graph
 from assistant.agent.models.factory import build_chat_model, describe_model
-from assistant.application import approvals, conversations, history, turns
+from assistant.application import approvals, conversations, erasure, history, turns
 from assistant.application.accounts import (
     principal_for_identity,
     principal_from_token,
@@ -47,6 +47,7 @@ from assistant.application.principals import (
     require,
     require_role,
 )
+from assistant.application.sealing import Sealer
 from assistant.application.tenant_clients import TenantClients
 from assistant.application.views import (
     ApprovalView,
@@ -97,14 +98,17 @@ class Shop:
         self.tenant_clients = TenantClients(self.settings, shared_client=client)
         self._tenant_contexts: dict[str, ShopContext] = {}
         self._tenant_lock = threading.Lock()
+        self.sealer = Sealer(self.settings, self.engine)
         self.context = ShopContext(
             settings=self.settings,
             engine=self.engine,
             client=self.client,
             checkpointer=self.checkpointer,
             graph=self.graph,
+            sealer=self.sealer,
             tenants=self._context_of,
         )
+        conversations.seal_legacy_titles(self.context)  # databases from before kept them clear
         # App start: finish any decision a process stopped in the middle of.
         self.recover_decisions()
 
@@ -134,6 +138,7 @@ class Shop:
                     client=client,
                     checkpointer=checkpointer,
                     graph=build_graph(self.model, checkpointer),
+                    sealer=self.sealer,
                     tenants=self._context_of,
                 )
             return self._tenant_contexts[tenant]
@@ -250,10 +255,35 @@ class Shop:
         who = require_role(who, "shopper", "admin", doing="clean up conversations")
         days = self.settings.session_retention_days if older_than_days is None else older_than_days
         with readable_errors(self.settings):
-            return conversations.cleanup(
+            return erasure.cleanup(
                 self.context,
                 older_than=timedelta(days=days),
                 user=None if who.is_admin else who.username,
+                **({"progress": progress} if progress else {}),
+            )
+
+    def erase_my_data(self, who: Principal, progress=None) -> erasure.ErasureReceipt:
+        """ "Delete my data": a shopper's sessions, conversations, approvals and data key go;
+        the account stays (with an empty profile) and so do the orders. Returns the receipt."""
+        who = require_role(who, "shopper", doing="erase their data")
+        return self._erase(who, who.username, remove_account=False, progress=progress)
+
+    def erase_shopper(self, who: Principal, username: str, progress=None) -> erasure.ErasureReceipt:
+        """Delete a shopper (the admin): everything of theirs goes, the account included;
+        their orders stay for the shop's accounts. Returns the receipt."""
+        who = require_role(who, "admin", doing="delete a shopper")
+        user = shopdb.get_user(self.engine, username)
+        if user is None or user.role != "shopper":
+            raise TurnError(f"No shopper {username!r}.")
+        return self._erase(who, user.username, remove_account=True, progress=progress)
+
+    def _erase(self, who: Principal, username: str, *, remove_account: bool, progress):
+        with readable_errors(self.settings):
+            return erasure.erase_shopper(
+                self.context,
+                username,
+                requested_by=who.username,
+                remove_account=remove_account,
                 **({"progress": progress} if progress else {}),
             )
 

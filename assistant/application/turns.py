@@ -17,7 +17,7 @@ from langgraph.types import Command, Interrupt
 from assistant import shopdb
 from assistant.agent.checkout import pending_checkout
 from assistant.application.context import ShopContext
-from assistant.application.conversations import open_conversation
+from assistant.application.conversations import open_conversation, set_title
 from assistant.application.errors import TurnError, readable_errors
 from assistant.application.views import (
     ApprovalView,
@@ -89,7 +89,7 @@ def stream_turn(
         "user": conversation.user,
         "tenant": conversation.tenant,
     }
-    shopdb.touch_conversation(ctx.engine, session_id, title=text)
+    set_title(ctx, session_id, conversation.user, text)
     yield from run(ctx, session_id, graph_input)
 
 

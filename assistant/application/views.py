@@ -74,9 +74,9 @@ class ConversationView:
     updated_at: datetime
 
     @classmethod
-    def of(cls, row: Any) -> ConversationView:
-        """The view of a `shopdb.Conversation` row."""
-        return from_row(cls, row)
+    def of(cls, row: Any, **overrides: Any) -> ConversationView:
+        """The view of a `shopdb.Conversation` row (its title opened by the caller)."""
+        return from_row(cls, row, **overrides)
 
 
 # --- approvals and orders ----------------------------------------------------------------

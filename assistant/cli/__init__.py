@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from assistant.cli import account_commands, bench, services, shop_commands
+from assistant.cli import account_commands, bench, erase_commands, services, shop_commands
 from assistant.cli.errors import CliError
 
-SUBCOMMAND_MODULES = [services, account_commands, shop_commands, bench]
+SUBCOMMAND_MODULES = [services, account_commands, shop_commands, erase_commands, bench]
 
 
 def build_parser() -> argparse.ArgumentParser:

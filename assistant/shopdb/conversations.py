@@ -56,17 +56,30 @@ def list_conversations(
         return list(session.exec(query.order_by(Conversation.updated_at.desc())))
 
 
-def touch_conversation(bind: Session | Engine, session_id: str, title: str | None = None) -> None:
-    """Mark the conversation active now; the first message becomes its title."""
+def touch_conversation(
+    bind: Session | Engine, session_id: str, title_sealed: str | None = None
+) -> None:
+    """Mark the conversation active now; the first title given (sealed) becomes its title."""
     with session_scope(bind) as session:
         conversation = session.get(Conversation, session_id)
         if conversation is None:
             return
         conversation.updated_at = utc_now()
-        if title and conversation.title == NEW_TITLE:
-            conversation.title = title[:TITLE_CHARS]
+        if title_sealed and conversation.title_sealed is None:
+            conversation.title_sealed = title_sealed
         session.add(conversation)
         session.commit()
+
+
+def replace_title(bind: Session | Engine, session_id: str, title_sealed: str) -> None:
+    """Store a sealed title in place of a title kept in clear (databases from before)."""
+    with session_scope(bind) as session:
+        conversation = session.get(Conversation, session_id)
+        if conversation is not None:
+            conversation.title_sealed = title_sealed
+            conversation.title = NEW_TITLE
+            session.add(conversation)
+            session.commit()
 
 
 def set_conversation_status(

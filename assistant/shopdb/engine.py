@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -52,7 +53,7 @@ def get_engine(database_url: str | None = None, *, echo: bool = False) -> Engine
     in_memory = url in ("sqlite://", "sqlite:///:memory:")
     if not in_memory:
         path = url.split(":///", 1)[1].split("?", 1)[0]
-        Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        private_file(Path(path).expanduser())
     engine = create_engine(
         url,
         echo=echo,
@@ -74,6 +75,20 @@ def get_engine(database_url: str | None = None, *, echo: bool = False) -> Engine
         cursor.close()
 
     return engine
+
+
+def private_file(path: Path) -> None:
+    """Create the database file readable by its owner only (0600), or make it so.
+
+    SQLite creates the -wal and -shm files with the mode of the database file, so they are
+    private too. The folder is created if needed.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        os.fchmod(descriptor, 0o600)  # a file from before may be 0644
+    finally:
+        os.close(descriptor)
 
 
 def _switch_to_wal(cursor: Any, attempts: int = 100) -> None:

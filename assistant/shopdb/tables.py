@@ -13,7 +13,7 @@ in PostgreSQL. Timestamps are UTC.
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import JSON, CheckConstraint, Column, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Text, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
 CATEGORIES = ("running", "trail", "hiking", "casual", "basketball", "formal", "sandals")
@@ -250,5 +250,24 @@ class Conversation(SQLModel, table=True):
     status: str = Field(default="ACTIVE", max_length=16)
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now, index=True)
+    # The title (the shopper's first message) sealed with the shopper's data key
+    # (assistant.application.sealing); `title` itself only ever holds "New conversation".
+    title_sealed: str | None = Field(default=None, sa_type=Text)
     # The conversation this one was copied from (History → "Copy into a new conversation").
     copied_from: str | None = Field(default=None, max_length=64)
+
+
+class DataKey(SQLModel, table=True):
+    """A shopper's data key, wrapped by the shop's key-encryption key (never stored in clear).
+
+    It seals what the shop database keeps of a shopper's words (conversation titles). Erasing
+    the shopper deletes this row, which makes every copy of those words unreadable, backups
+    included (crypto-shredding).
+    """
+
+    __tablename__ = "data_keys"
+
+    username: str = Field(primary_key=True, max_length=64)
+    wrapped: str = Field(sa_type=Text)  # base64 of the wrapped key
+    key_id: str = Field(max_length=2048)  # which key-encryption key wrapped it
+    created_at: datetime = Field(default_factory=utc_now)
