@@ -9,8 +9,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent
-# Caches and build products of the tools themselves, not of the tests.
-IGNORED = {".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis"}
+# Caches and build products of the tools themselves, not of the tests (node_modules: the npm
+# install of a test tool, tests/oidc, which the test that needs it makes when it is missing).
+IGNORED = {
+    ".git",
+    ".venv",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".hypothesis",
+    "node_modules",
+}
 _BEFORE = pytest.StashKey[set[str]]()
 
 
