@@ -239,3 +239,27 @@ def test_whoami(terminal, caller, capsys) -> None:
         refused(outcome, NOT_SIGNED_IN)
     else:
         assert outcome[0] == 0 and outcome[1].startswith(f"{caller} ("), outcome
+
+
+def test_erase_mine_as_a_shopper_and_a_shopper_by_the_admin_only(terminal, capsys) -> None:
+    refused(
+        run(terminal, "carol", "erase", "--mine", capsys=capsys),
+        "erasing cannot be undone: pass --yes to confirm",
+    )
+    for caller in ("alice", "olga"):
+        refused(
+            run(terminal, caller, "erase", "--user", "carol", "--yes", capsys=capsys),
+            "Only an admin may delete a shopper",
+        )
+    refused(run(terminal, "olga", "erase", "--mine", "--yes", capsys=capsys), "Only a shopper")
+    refused(run(terminal, "anonymous", "erase", "--mine", "--yes", capsys=capsys), NOT_SIGNED_IN)
+
+    status, out, err = run(terminal, "carol", "erase", "--mine", "--yes", "--json", capsys=capsys)
+    assert status == 0, err
+    receipt = json.loads(out)
+    assert receipt["subject"] == "carol" and receipt["requested_by"] == "carol"
+    assert "erasing carol's conversations" in err  # the progress bar, on stderr
+
+    status, out, err = run(terminal, "ada", "erase", "--user", "bob", "--yes", capsys=capsys)
+    assert status == 0, err
+    assert out.startswith("Erased bob:") and "account removed" in out
