@@ -54,6 +54,21 @@ def test_the_sign_in_page_offers_the_provider_instead_of_the_password_form(app_e
     assert "Signed in as" not in texts(app.sidebar.markdown)
 
 
+def test_without_a_secrets_file_the_sign_in_is_the_password_form(app_env, tmp_path: Path) -> None:
+    original = st.config.get_option("secrets.files")
+    st.config.set_option("secrets.files", [str(tmp_path / "no-such-secrets.toml")])
+    secrets_singleton._reset()
+    try:
+        app = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
+        app.run()
+    finally:
+        st.config.set_option("secrets.files", original)
+        secrets_singleton._reset()
+    assert not app.exception, app.exception
+    assert [field.label for field in app.text_input] == ["Username", "Password"]
+    assert not app.error
+
+
 def test_a_verified_address_is_the_shop_account_that_has_it(app_env) -> None:
     app = open_app(signed_in_as("Alice@Example.com"))  # the case of the address does not matter
     assert "Signed in as **Alice** · shopper" in texts(app.sidebar.markdown)
