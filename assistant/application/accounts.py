@@ -101,7 +101,8 @@ def principal_for_identity(engine, claims: dict) -> Principal:
     Raises NotSignedIn when the provider does not vouch for the address or no account has it.
     """
     email = claims.get("email")
-    if not email or claims.get("email_verified") is False:
+    # Only an address the provider says it verified (an absent claim is not a yes).
+    if not email or claims.get("email_verified") not in (True, "true"):
         raise NotSignedIn("Your identity provider did not share a verified e-mail address.")
     user = user_by_email(engine, email)
     if user is None:

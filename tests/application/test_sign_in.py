@@ -189,7 +189,9 @@ def test_an_oidc_identity_maps_to_its_shop_account_by_verified_email(engine) -> 
     who = principal_for_identity(engine, {"email": "Olga@Example.com", "email_verified": True})
     assert (who.username, who.role, who.via) == ("olga", "operator", "oidc")
     with pytest.raises(NotSignedIn, match=r"No shop account belongs to mallory@example\.com"):
-        principal_for_identity(engine, {"email": "mallory@example.com"})
+        principal_for_identity(engine, {"email": "mallory@example.com", "email_verified": True})
+    with pytest.raises(NotSignedIn, match="verified e-mail"):  # no claim is not a yes
+        principal_for_identity(engine, {"email": "alice@example.com"})
     with pytest.raises(NotSignedIn, match="verified e-mail"):
         principal_for_identity(engine, {"email": "alice@example.com", "email_verified": False})
     with pytest.raises(NotSignedIn, match="verified e-mail"):
