@@ -84,22 +84,27 @@ class Sealer:
         if row is None:
             if not create:
                 return None
-            wrapped, key_id = self._new_wrapped_key(username)
+            key, wrapped, key_id = self._new_key(username)
             row = add_data_key(self.engine, username, wrapped, key_id)
-        key = self._unwrap(username, row.wrapped, row.key_id)
+            if row.wrapped != wrapped:  # another process made the shopper's key first
+                key = self._unwrap(username, row.wrapped, row.key_id)
+        else:
+            key = self._unwrap(username, row.wrapped, row.key_id)
         with self._lock:
             self._keys[username] = key
         return key
 
-    def _new_wrapped_key(self, username: str) -> tuple[str, str]:
+    def _new_key(self, username: str) -> tuple[bytes, str, str]:
+        """A new data key: (the key, the key wrapped in base64, the id of the wrapping key)."""
         if self._kms_key:
             answer = self._kms_client().generate_data_key(
                 KeyId=self._kms_key, KeySpec="AES_256", EncryptionContext={"shop:user": username}
             )
-            return base64.b64encode(answer["CiphertextBlob"]).decode(), answer["KeyId"]
+            wrapped = base64.b64encode(answer["CiphertextBlob"]).decode()
+            return answer["Plaintext"], wrapped, answer["KeyId"]
         key, nonce = AESGCM.generate_key(bit_length=256), secrets.token_bytes(12)
         wrapped = nonce + AESGCM(self._local_kek()).encrypt(nonce, key, _aad(username, "key"))
-        return base64.b64encode(wrapped).decode(), LOCAL_KEY_ID
+        return key, base64.b64encode(wrapped).decode(), LOCAL_KEY_ID
 
     def _unwrap(self, username: str, wrapped: str, key_id: str) -> bytes:
         raw = base64.b64decode(wrapped)

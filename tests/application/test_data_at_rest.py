@@ -201,3 +201,33 @@ def test_the_retention_cleanup_erases_conversations_the_same_way(shop: Shop, ali
     shop.send(alice, session_id, FIRST_MESSAGE)
     assert shop.cleanup(alice, older_than_days=0) == [session_id]
     assert shopdb.get_conversation(shop.engine, session_id) is None  # title row gone too
+
+
+def test_on_aws_the_data_keys_come_from_kms_bound_to_the_shopper(settings_at, tmp_path) -> None:
+    """With SHOP_KMS_KEY_ARN, each data key is made by KMS GenerateDataKey with the shopper as
+    encryption context, and opened by KMS Decrypt with the same context (moto's KMS)."""
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        kms = boto3.client("kms", region_name="us-east-1")
+        key_arn = kms.create_key(Description="shop data keys")["KeyMetadata"]["Arn"]
+        settings = settings_at("http://127.0.0.1:9", tmp_path / "shop.db", shop_kms_key_arn=key_arn)
+        engine = shopdb.get_engine(settings.database_url)
+        shopdb.init_db(engine)
+        calls: list[str] = []
+        kms.meta.events.register("before-call.kms.*", lambda model, **_: calls.append(model.name))
+        sealer = Sealer(settings, engine, kms_client=kms)
+        sealed = sealer.seal("alice", FIRST_MESSAGE, context="s-1")
+        assert shopdb.get_data_key(engine, "alice").key_id == key_arn
+        fresh = Sealer(settings, engine, kms_client=kms)  # another process: unwraps through KMS
+        assert fresh.unseal("alice", sealed, context="s-1") == FIRST_MESSAGE
+        assert calls == ["GenerateDataKey", "Decrypt"]
+        assert fresh.unseal("alice", sealed, context="s-2") is None  # bound to its place
+        # alice's wrapped key under bob's name: KMS refuses the wrong encryption context.
+        wrapped = shopdb.get_data_key(engine, "alice")
+        shopdb.add_data_key(engine, "bob", wrapped.wrapped, wrapped.key_id)
+        with pytest.raises(Exception, match="InvalidCiphertext"):
+            Sealer(settings, engine, kms_client=kms).unseal("bob", sealed, context="s-1")
+        assert fresh.forget("alice") and fresh.unseal("alice", sealed, context="s-1") is None
+        engine.dispose()
