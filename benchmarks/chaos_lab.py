@@ -111,8 +111,10 @@ class Lab:
             "MODEL": "offline",
             "APPROVAL_LEASE_SECONDS": str(LEASE_SECONDS),
             "SESSION_READ_TIMEOUT": "2",
-            # tokens signed with the lab's own key; `login` would write in the lab, not ~/.config
+            # the lab's own keys (sign-in tokens, sealed shop data), not the checkout's var/;
+            # `login` would write in the lab, not in ~/.config
             "SECRET_KEY_FILE": str(folder / "secret-key"),
+            "SHOP_KEY_FILE": str(folder / "shop-key"),
             "CLI_TOKEN_FILE": str(folder / "cli-token"),
             "PYTHONUNBUFFERED": "1",
         }
@@ -154,6 +156,7 @@ class Lab:
             approval_lease_seconds=LEASE_SECONDS,
             session_read_timeout=2.0,
             secret_key_file=str(self.folder / "secret-key"),
+            shop_key_file=str(self.folder / "shop-key"),
         )
 
     def new_shop(self) -> Shop:
