@@ -13,6 +13,7 @@ BENCHMARKS = {
     "service": "bench_session_service.py",
     "checkpointer": "bench_checkpointer.py",
     "chaos": "chaos.py",
+    "pages": "bench_pages.py",
 }
 
 
@@ -20,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `bench` subcommand."""
     bench = subparsers.add_parser(
         "bench",
-        help="run a benchmark (service, checkpointer) or the chaos run",
+        help="run a benchmark (service, checkpointer, pages) or the chaos run",
         description="Run a script of benchmarks/; extra arguments (e.g. --quick) go to it.",
     )
     bench.add_argument("name", choices=sorted(BENCHMARKS))
