@@ -3,8 +3,9 @@
 Each class carries the HTTP status AWS answers with, so the wire layer turns any of them into
 the AWS error shape (status, ``x-amzn-ErrorType`` header, ``{"message", "__type"}`` body)
 without a lookup table. The first seven come from the botocore service model; the others are
-protocol-level errors that AWS's front door answers with before an operation runs: four about
-the request itself, and four about its signature (raised only in IAM mode, ``sigv4.py``).
+protocol-level errors that AWS's front door answers with before an operation runs: seven about
+the request itself (three of them raised by the HTTP layer, ``protocol.py``), and four about its
+signature (raised only in IAM mode, ``sigv4.py``).
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ class ConflictException(SessionServiceError):
 
 
 class ThrottlingException(SessionServiceError):
-    """Too many requests (429); the local service raises it only by fault injection."""
+    """Too many requests (429): by fault injection, or too many connections or request bytes
+    at once (``protocol.py``)."""
 
     status = 429
     code = "ThrottlingException"
@@ -86,7 +88,8 @@ class UnknownOperationException(SessionServiceError):
 
 
 class SerializationException(SessionServiceError):
-    """The request body is not a JSON object, or the query string cannot be decoded (400)."""
+    """The request body is not a JSON object, the query string cannot be decoded, or the request
+    is not HTTP/1.1 the service can read (400)."""
 
     status = 400
     code = "SerializationException"
@@ -97,6 +100,27 @@ class RequestEntityTooLargeException(SessionServiceError):
 
     status = 413
     code = "RequestEntityTooLargeException"
+
+
+class RequestTimeoutException(SessionServiceError):
+    """The request did not arrive whole within the request timeout (408); botocore retries it."""
+
+    status = 408
+    code = "RequestTimeoutException"
+
+
+class RequestURITooLongException(SessionServiceError):
+    """The request target (path and query string) is longer than the service reads (414)."""
+
+    status = 414
+    code = "RequestURITooLongException"
+
+
+class RequestHeaderFieldsTooLargeException(SessionServiceError):
+    """The request's header fields are larger than the service reads (431)."""
+
+    status = 431
+    code = "RequestHeaderFieldsTooLargeException"
 
 
 class UnsupportedMediaTypeException(SessionServiceError):
@@ -142,6 +166,9 @@ __all__ = [
     "InvalidSignatureException",
     "MissingAuthenticationTokenException",
     "RequestEntityTooLargeException",
+    "RequestHeaderFieldsTooLargeException",
+    "RequestTimeoutException",
+    "RequestURITooLongException",
     "ResourceNotFoundException",
     "SerializationException",
     "ServiceQuotaExceededException",

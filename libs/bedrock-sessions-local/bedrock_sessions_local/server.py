@@ -2,7 +2,9 @@
 
 Both paths bind the listening socket first and hand it to uvicorn, so a caller that asked for
 port 0 knows the real port before the first request and no other process can take it between
-"find a free port" and "listen".
+"find a free port" and "listen". Both speak HTTP/1.1 through :class:`LimitedHttpProtocol`
+(``protocol.py``): uvicorn's httptools protocol held to :class:`RequestLimits`, answering what it
+refuses in the AWS error shape.
 """
 
 from __future__ import annotations
@@ -15,8 +17,13 @@ import uvicorn
 
 from bedrock_sessions_local.access import AccessControl
 from bedrock_sessions_local.config import MAX_REQUEST_BODY_BYTES, ServiceKnobs
+from bedrock_sessions_local.limits import RequestLimits
 from bedrock_sessions_local.models import SessionBackend
+from bedrock_sessions_local.protocol import limited_protocol
 from bedrock_sessions_local.responses import SessionServiceApp
+
+#: connections the kernel queues before uvicorn accepts them
+LISTEN_BACKLOG = 2048
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -25,21 +32,35 @@ def bind_socket(host: str, port: int) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
-    sock.listen(2048)
+    sock.listen(LISTEN_BACKLOG)
     sock.set_inheritable(True)
     return sock
 
 
-def build_server(app: SessionServiceApp, *, log_level: str = "warning") -> uvicorn.Server:
-    """Return a uvicorn server for ``app``; access logs are off because they cost more than a
-    request does."""
+def build_server(
+    app: SessionServiceApp,
+    *,
+    limits: RequestLimits | None = None,
+    log_level: str = "warning",
+) -> uvicorn.Server:
+    """Return a uvicorn server for ``app`` under ``limits`` (default: :class:`RequestLimits`);
+    access logs are off because they cost more than a request does.
+
+    Raises:
+        ValueError: the app's ``max_body_bytes`` passes ``limits.max_body_bytes_in_flight``.
+    """
+    limits = limits or RequestLimits()
     config = uvicorn.Config(
         app,
         log_level=log_level,
         access_log=False,
         lifespan="on",
-        # Keep idle boto3 connections open across a slow test step.
-        timeout_keep_alive=30,
+        http=limited_protocol(limits, app.max_body_bytes),
+        # No WebSocket: the app does not speak it, and uvicorn answers an upgrade the app
+        # leaves unanswered with a plain-text 500. Upgrades are refused with a 400 instead.
+        ws="none",
+        # Also the wait for the first request of a new connection (protocol.py).
+        timeout_keep_alive=limits.idle_timeout_seconds,  # type: ignore[arg-type]
         server_header=False,
     )
     return uvicorn.Server(config)
@@ -53,6 +74,10 @@ class BackgroundService:
         backend, knobs: the live backend and knobs (tests may change knobs directly).
 
     ``access`` turns on IAM mode (signatures and policy, ``access.py``); None checks nothing.
+    ``limits`` are the HTTP layer's (default: :class:`RequestLimits`).
+
+    Raises:
+        ValueError: ``max_body_bytes`` passes ``limits.max_body_bytes_in_flight``.
     """
 
     def __init__(
@@ -63,15 +88,16 @@ class BackgroundService:
         *,
         max_body_bytes: int = MAX_REQUEST_BODY_BYTES,
         access: AccessControl | None = None,
+        limits: RequestLimits | None = None,
     ) -> None:
         self.backend = backend
         self.knobs: ServiceKnobs = backend.knobs
         self.app = SessionServiceApp(backend, max_body_bytes=max_body_bytes, access=access)
+        self._server = build_server(self.app, limits=limits)
         self._socket = bind_socket(host, port)
         bound_host, bound_port = self._socket.getsockname()[:2]
         shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
         self.url = f"http://{shown_host}:{bound_port}"
-        self._server = build_server(self.app)
         self._thread = threading.Thread(
             target=self._server.run,
             kwargs={"sockets": [self._socket]},

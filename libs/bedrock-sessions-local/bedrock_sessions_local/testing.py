@@ -36,6 +36,7 @@ from typing import Any
 from bedrock_sessions_local.access import AccessControl, IamMode
 from bedrock_sessions_local.config import MAX_REQUEST_BODY_BYTES, Quotas, ServiceKnobs
 from bedrock_sessions_local.credentials import Principal
+from bedrock_sessions_local.limits import RequestLimits
 from bedrock_sessions_local.models import SessionBackend
 from bedrock_sessions_local.server import BackgroundService
 from bedrock_sessions_local.sigv4 import SIGNING_NAME
@@ -50,6 +51,7 @@ Signer = Principal | tuple[str, str]
 __all__ = [
     "LOCAL_CREDENTIALS",
     "IamMode",
+    "RequestLimits",
     "configure_service",
     "make_client",
     "running_service",
@@ -76,6 +78,7 @@ def running_service(
     session_ttl_seconds: float | None = None,
     fault_seed: int | None = None,
     iam: IamMode | None = None,
+    limits: RequestLimits | None = None,
 ) -> Iterator[str]:
     """Run the service for the duration of a ``with`` block and yield its endpoint URL.
 
@@ -91,14 +94,20 @@ def running_service(
             fault_seed: initial knobs (see :class:`~bedrock_sessions_local.config.ServiceKnobs`).
         iam: turn on IAM mode (SigV4 and the template's policy, see
             :class:`~bedrock_sessions_local.access.IamMode`); None, the default, checks nothing.
+        limits: the HTTP layer's limits (header and URL size, request and idle timeouts,
+            connections, body bytes in flight; see
+            :class:`~bedrock_sessions_local.limits.RequestLimits`, the default).
 
     The service stops (finishing requests in flight) when the block exits, even on error.
 
     Raises:
         ValueError: a knob is out of range (a rate above 1, a negative duration...), checked
             as ``POST /_local/config`` checks it; or, in IAM mode, a malformed credentials
-            file or template, or a bad template parameter.
+            file or template, or a bad template parameter; or ``max_body_bytes`` passes
+            ``limits.max_body_bytes_in_flight``.
     """
+    limits = limits or RequestLimits()
+    limits.check_body_limit(max_body_bytes)
     access = None if iam is None else AccessControl.from_mode(iam, region=region, account=account)
     knobs = ServiceKnobs()
     # the checks of POST /_local/config: a bad value fails here, not at the first request
@@ -121,7 +130,9 @@ def running_service(
     backend = SessionBackend(
         os.fspath(db), region=region, account=account, knobs=knobs, quotas=quotas, **extra
     )
-    service = BackgroundService(backend, max_body_bytes=max_body_bytes, access=access).start()
+    service = BackgroundService(
+        backend, max_body_bytes=max_body_bytes, access=access, limits=limits
+    ).start()
     try:
         yield service.url
     finally:
