@@ -19,6 +19,7 @@ moment. Two database guarantees carry that, not Python locks:
 
 import secrets
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, update
@@ -76,8 +77,7 @@ def place_order(
     """
     if not idempotency_key:
         raise InvalidOrder("An order needs an idempotency key.")
-    if not 0 <= discount_pct <= 100:
-        raise InvalidOrder(f"Discount {discount_pct}% is outside 0-100%.")
+    _check_discount(discount_pct)
     wanted = _merged_lines(lines)
 
     with session_scope(bind) as session:
@@ -85,31 +85,17 @@ def place_order(
         if existing is not None:
             return existing
 
-        order_lines: list[OrderLine] = []
-        for (product_id, size), quantity in wanted.items():
-            product = session.get(Product, product_id)
-            if product is None:
-                raise InvalidOrder(f"Unknown product {product_id!r}.")
-            order_lines.append(
-                OrderLine(
-                    product_id=product_id,
-                    name=product.display_name,
-                    size=size,
-                    quantity=quantity,
-                    unit_price=product.price,
-                    line_total=round(product.price * quantity, 2),
-                )
-            )
-        subtotal = round(sum(line.line_total for line in order_lines), 2)
+        priced = _price(session, wanted, discount_pct)
+        order_lines = priced.lines
         order = Order(
             id=f"ord-{secrets.token_hex(5)}",
             idempotency_key=idempotency_key,
             user=user,
             tenant=tenant,
             session_id=session_id,
-            subtotal=subtotal,
+            subtotal=priced.subtotal,
             discount_pct=discount_pct,
-            total=round(subtotal * (1 - discount_pct / 100), 2),
+            total=priced.total,
         )
         session.add(order)
         try:
@@ -147,6 +133,58 @@ def place_order(
             session.add(line)
         session.commit()
         return _with_lines(session, order)
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What an order of some lines costs: its priced lines (not saved), subtotal and total."""
+
+    lines: list[OrderLine]
+    subtotal: float
+    discount_pct: float
+    total: float
+
+
+def quote_order(
+    bind: Session | Engine, lines: Iterable[Mapping[str, Any]], discount_pct: float = 0
+) -> Quote:
+    """What `place_order` would charge for `lines` with `discount_pct` right now, writing nothing.
+
+    The same pricing as `place_order` (catalog prices, merged lines, each line and the total
+    rounded to cents), so a preview of an operator's decision shows the total the order will
+    have. Raises InvalidOrder as `place_order` does; stock is not checked.
+    """
+    _check_discount(discount_pct)
+    wanted = _merged_lines(lines)
+    with session_scope(bind) as session:
+        return _price(session, wanted, discount_pct)
+
+
+def _price(session: Session, wanted: dict[tuple[str, float], int], discount_pct: float) -> Quote:
+    """Price merged lines from the catalog: the one computation of an order's totals."""
+    order_lines: list[OrderLine] = []
+    for (product_id, size), quantity in wanted.items():
+        product = session.get(Product, product_id)
+        if product is None:
+            raise InvalidOrder(f"Unknown product {product_id!r}.")
+        order_lines.append(
+            OrderLine(
+                product_id=product_id,
+                name=product.display_name,
+                size=size,
+                quantity=quantity,
+                unit_price=product.price,
+                line_total=round(product.price * quantity, 2),
+            )
+        )
+    subtotal = round(sum(line.line_total for line in order_lines), 2)
+    total = round(subtotal * (1 - discount_pct / 100), 2)
+    return Quote(lines=order_lines, subtotal=subtotal, discount_pct=discount_pct, total=total)
+
+
+def _check_discount(discount_pct: float) -> None:
+    if not 0 <= discount_pct <= 100:
+        raise InvalidOrder(f"Discount {discount_pct}% is outside 0-100%.")
 
 
 def get_order(bind: Session | Engine, order_id: str) -> Order | None:
