@@ -3,8 +3,9 @@
 Checkout is the only tool with a side effect outside the graph (an order and a stock decrement),
 so it is the only one gated by a human. The tool pauses the graph with `interrupt()` carrying the
 order summary; only an operator's decision, sent with `Command(resume=...)` by
-`assistant.application.approvals.decide`, resumes it. The gate is code, not prompt: no message a
-shopper types reaches `place_order`, because the only value that does is the resume value.
+`assistant.application.approvals.decide`, resumes it with an order (the shopper may also withdraw
+the checkout, `approvals.cancel`, which orders nothing). The gate is code, not prompt: no message
+a shopper types reaches `place_order`, because the only value that does is the resume value.
 
 The node re-runs from its start when resumed, so nothing before `interrupt()` has side effects.
 Placing the order is idempotent: the key is the session plus the exact cart, so a replay or a fork
@@ -31,9 +32,13 @@ from assistant.shopdb import InvalidOrder, OutOfStock, place_order
 
 
 class OperatorDecision(BaseModel):
-    """What a store operator decided about one pending checkout."""
+    """What a store operator decided about one pending checkout, or the shopper's cancellation.
 
-    action: Literal["approve", "edit", "reject"]
+    "cancel" comes only from the shopper whose checkout it is (`Shop.cancel_checkout`, which
+    puts the shopper's name in `operator`); an operator refuses an order with "reject".
+    """
+
+    action: Literal["approve", "edit", "reject", "cancel"]
     operator: str = Field(min_length=1, max_length=64)
     reason: str | None = Field(None, max_length=500)
     discount_pct: float = Field(0, ge=0, le=50)
@@ -52,10 +57,11 @@ class OperatorDecision(BaseModel):
 class CheckoutOutcome(BaseModel):
     """What the checkout tool answered, read back from its ToolMessage: the one parser of it.
 
-    `status` is "approved", "edited" or "rejected"; an empty cart answers with `error` only.
+    `status` is "approved", "edited", "rejected" or "cancelled" (by the shopper); an empty cart
+    answers with `error` only.
     """
 
-    status: Literal["approved", "edited", "rejected"] | None = None
+    status: Literal["approved", "edited", "rejected", "cancelled"] | None = None
     order_id: str | None = None
     total: float | None = None
     discount_pct: float = 0
@@ -127,6 +133,14 @@ def orders_placed(messages: list) -> int:
     )
 
 
+def order_lines(cart: list[CartLine], decision: OperatorDecision) -> list[CartLine]:
+    """The lines an approving decision orders: the operator's edit of the cart, or the cart.
+
+    The checkout tool orders exactly these, and the operator's preview prices exactly these.
+    """
+    return apply_edit(cart, decision) if decision.action == "edit" else list(cart)
+
+
 def apply_edit(cart: list[CartLine], decision: OperatorDecision) -> list[CartLine]:
     """The cart with the operator's quantity changes applied (lines set to 0 are dropped)."""
     edited: list[CartLine] = []
@@ -135,6 +149,9 @@ def apply_edit(cart: list[CartLine], decision: OperatorDecision) -> list[CartLin
         if quantity > 0:
             edited.append({**line, "quantity": int(quantity)})
     return edited
+
+
+CANCELLED_MESSAGE = "You cancelled this checkout; nothing was ordered and your cart is unchanged."
 
 
 def _reply(tool_call_id: str, body: dict, **update: Any) -> Command:
@@ -172,8 +189,10 @@ def checkout(
         )
     if decision.action == "reject":
         return _reply(tool_call_id, {"status": "rejected", "reason": decision.reason})
+    if decision.action == "cancel":  # the cart stays, so the shopper can change it and buy again
+        return _reply(tool_call_id, {"status": "cancelled", "message": CANCELLED_MESSAGE})
 
-    lines = apply_edit(cart, decision) if decision.action == "edit" else cart
+    lines = order_lines(cart, decision)
     if not lines:
         return _reply(
             tool_call_id,

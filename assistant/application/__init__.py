@@ -17,6 +17,7 @@ clients of the session store, one per tenant when it isolates tenants).
 from assistant.agent.checkout import line_key
 from assistant.agent.state import cart_total
 from assistant.application.accounts import AccountLocked, SignInRefused
+from assistant.application.approvals import approval_decision
 from assistant.application.errors import AlreadyDecided, ApprovalError, TurnError
 from assistant.application.history import branch_count, branch_tree_dot
 from assistant.application.principals import NotAllowed, NotSignedIn, Principal
@@ -30,16 +31,19 @@ from assistant.application.views import (
     CheckpointState,
     CheckpointView,
     ConversationView,
+    DecisionPreview,
     OrderLineView,
     OrderView,
     TurnEvent,
     TurnResult,
     UserView,
 )
+from assistant.shopdb import MAX_QUANTITY_PER_LINE
 from assistant.shopdb import product_image_path as product_image
 
 __all__ = [
     "MAX_MESSAGE_CHARS",
+    "MAX_QUANTITY_PER_LINE",
     "AccountLocked",
     "AlreadyDecided",
     "ApprovalError",
@@ -50,6 +54,7 @@ __all__ = [
     "CheckpointState",
     "CheckpointView",
     "ConversationView",
+    "DecisionPreview",
     "NotAllowed",
     "NotSignedIn",
     "OrderLineView",
@@ -61,6 +66,7 @@ __all__ = [
     "TurnEvent",
     "TurnResult",
     "UserView",
+    "approval_decision",
     "branch_count",
     "branch_tree_dot",
     "cart_total",

@@ -8,6 +8,7 @@ checks it before doing anything. The rules, in one place:
     what                          shopper      operator           admin
     ============================  ===========  =================  ==============
     chat, replay, fork, copy      own          -                  -
+    cancel a waiting checkout     own          -                  -
     read a conversation, audit    own          own tenant         every tenant
     end, delete a conversation    own          -                  every tenant
     list conversations, orders    own          own tenant         every tenant

@@ -55,6 +55,7 @@ from assistant.application.views import (
     CheckpointState,
     CheckpointView,
     ConversationView,
+    DecisionPreview,
     OrderView,
     TurnEvent,
     TurnResult,
@@ -379,21 +380,58 @@ class Shop:
         self.recover_decisions()
         return approvals.list_approvals(self.context, status, tenant=who.tenant)
 
-    def decide(self, who: Principal, approval_id: str, decision: dict) -> TurnResult:
+    def decide(
+        self,
+        who: Principal,
+        approval_id: str,
+        decision: dict,
+        *,
+        expected_total: float | None = None,
+    ) -> TurnResult:
         """Apply an operator's decision and resume the waiting conversation (approvals.decide).
 
         Only an operator of the checkout's tenant may decide, never on their own order, and
-        the decision is recorded as theirs whatever `decision` says about its author.
+        the decision is recorded as theirs whatever `decision` says about its author. With
+        `expected_total` (the total the operator was shown), an approval that would charge
+        anything else is refused before anything happens.
         """
+        context = self._deciding(who, approval_id)
+        self.recover_decisions()
+        return approvals.decide(
+            context,
+            approval_id,
+            {**decision, "operator": who.username},
+            expected_total=expected_total,
+        )
+
+    def preview_decision(self, who: Principal, approval_id: str, decision: dict) -> DecisionPreview:
+        """What approving with `decision` would order and charge (the operator's live preview),
+        priced as the order will be; the same rights as `decide`."""
+        context = self._deciding(who, approval_id)
+        return approvals.preview(context, approval_id, {**decision, "operator": who.username})
+
+    def _deciding(self, who: Principal, approval_id: str) -> ShopContext:
+        """The tenant context of a checkout `who` may decide: an operator of its tenant, and
+        not the shopper who is buying."""
         who = require_role(who, "operator", doing="decide checkouts")
         approval = shopdb.get_approval(self.engine, approval_id)
         if approval is None or not who.covers_tenant(approval.tenant):
             raise ApprovalError(f"No approval {approval_id!r}.")
         if approval.user == who.username:
             raise NotAllowed("You cannot decide your own checkout; another operator must.")
-        self.recover_decisions()
-        context = self._context_of(approval.tenant)
-        return approvals.decide(context, approval_id, {**decision, "operator": who.username})
+        return self._context_of(approval.tenant)
+
+    def cancel_checkout(self, who: Principal, session_id: str) -> TurnResult:
+        """The shopper withdraws the checkout waiting in their conversation (approvals.cancel).
+
+        Only the shopper whose conversation it is may; nothing is ordered, the cart stays and
+        the conversation carries on. Cancelling again returns the conversation as it stands;
+        when an operator decided first, AlreadyDecided says so.
+        """
+        context = self._own(who, session_id, doing="cancel a checkout")
+        self.recover_decisions()  # a decision left half-done is finished first: it came first
+        with readable_errors(self.settings):
+            return approvals.cancel(context, session_id, who.username)
 
     def start_sweeper(self, interval: float | None = None) -> threading.Event:
         """Sweep for half-finished decisions every `interval` seconds on a daemon thread.

@@ -101,6 +101,8 @@ class ApprovalView:
     attempts: int = 0
     last_error: str | None = None
     repeat_of_order: str | None = None
+    decided_at: str | None = None
+    decision: dict | None = None
 
     @classmethod
     def of(cls, row: Any) -> ApprovalView:
@@ -111,11 +113,46 @@ class ApprovalView:
             items=[dict(item) for item in row.items],
             created_at=str(row.created_at),
             attempts=row.attempts or 0,
+            decided_at=str(row.decided_at) if row.decided_at else None,
+            decision=dict(row.decision) if row.decision else None,
         )
+
+    @property
+    def outcome(self) -> str:
+        """The status in words: "approved with changes (10% off)", "cancelled by the shopper"…"""
+        decision = self.decision or {}
+        if decision.get("action") == "cancel":
+            return "being cancelled" if self.status == "deciding" else "cancelled by the shopper"
+        if self.status == "approved" and decision.get("action") == "edit":
+            discount = float(decision.get("discount_pct") or 0)
+            off = f" ({discount:g}% off)" if discount else ""
+            return f"approved with changes{off}"
+        return "being decided" if self.status == "deciding" else self.status
 
     def to_json(self) -> dict:
         """The stable JSON shape of `approvals list --json` and `chat --json`."""
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class DecisionPreview:
+    """What an approving decision would order and charge, priced exactly as the order will be.
+
+    `action` is "approve" when the checkout is bought as the shopper asked, "edit" when the
+    operator changed a quantity or gave a discount (the decision is recorded as an edit).
+    """
+
+    action: str
+    lines: list[OrderLineView]
+    subtotal: float
+    discount_pct: float
+    total: float
+    asked_total: float
+
+    @property
+    def places_order(self) -> bool:
+        """False when every line was set to 0: approving would order nothing."""
+        return bool(self.lines)
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,13 @@ can see it across sessions, tenants and processes. The graph's checkpoint remain
 the conversation; this table is the queue and the record of who decided what.
 
     pending ──claim──▶ deciding ──finish──▶ approved (with its order) | rejected | failed
-       ▲                 │  ▲
+       ▲                 │  ▲                 | cancelled (the shopper withdrew the checkout)
        └────release──────┘  └──reclaim (the lease expired: whoever holds it now retries)
 
 Every transition is one conditional UPDATE, so two processes can never both make it: two
-operators pressing "approve" and "reject" at once (`claim_decision`: exactly one changes the
-row, the other gets `AlreadyDecided`), or two sweepers finding the same expired lease
-(`reclaim_expired`: exactly one gets the approval back).
+operators pressing "approve" and "reject" at once, or an operator approving while the shopper
+cancels (`claim_decision`: exactly one changes the row, the other gets `AlreadyDecided`), or
+two sweepers finding the same expired lease (`reclaim_expired`: exactly one gets it back).
 
     >>> approval = create_pending(engine, session_id="sess-1", interrupt_id="abc", user="alice",
     ...                           tenant="tenant-a", items=cart, subtotal=129.95)
@@ -30,8 +30,10 @@ from sqlmodel import Session, select
 from assistant.shopdb.engine import session_scope
 from assistant.shopdb.tables import Approval, Order, utc_now
 
-ACTIONS = ("approve", "edit", "reject")
-FINAL = ("approved", "rejected", "failed")
+# What an operator decides, and the shopper's "cancel" (which takes the same claim, so an
+# approval and a cancellation of one checkout can never both happen).
+ACTIONS = ("approve", "edit", "reject", "cancel")
+FINAL = ("approved", "rejected", "failed", "cancelled")
 
 
 class ApprovalError(Exception):
@@ -48,7 +50,10 @@ class AlreadyDecided(ApprovalError):
     def __init__(self, approval: Approval):
         self.approval = approval
         who = approval.decided_by or "someone else"
-        if approval.status == "deciding":
+        if (getattr(approval, "decision", None) or {}).get("action") == "cancel":
+            state = "being cancelled" if approval.status == "deciding" else "cancelled"
+            super().__init__(f"Checkout {approval.id} was {state} by the shopper ({who}).")
+        elif approval.status == "deciding":
             super().__init__(f"Approval {approval.id} is being decided by {who}.")
         else:
             super().__init__(f"Approval {approval.id} was already {approval.status} by {who}.")
@@ -110,7 +115,8 @@ def list_approvals(
 ) -> list[Approval]:
     """Approvals, oldest first when pending (a queue), newest first otherwise.
 
-    Each argument narrows the list: `status` ("pending", "approved", "rejected"), the shopper
+    Each argument narrows the list: `status` ("pending", "deciding", "approved", "rejected",
+    "failed", "cancelled"), the shopper
     `user`, the `tenant`, the conversation `session_id`.
     """
     with session_scope(bind) as session:
@@ -154,13 +160,16 @@ def claim_decision(
 ) -> Approval:
     """pending → deciding: `operator` holds the decision for `lease_seconds`; return it.
 
-    `decision` is the operator's decision as sent to the graph (its ``action`` is "approve",
-    "edit" or "reject"; its ``reason`` is kept for the record). Only the first caller succeeds:
-    raises AlreadyDecided when the approval is no longer pending, ApprovalNotFound when there is
-    no such approval, ValueError for an unknown action.
+    `decision` is the decision as sent to the graph: an operator's ``action`` "approve", "edit"
+    or "reject", or "cancel" when the shopper (then `operator`) withdraws the checkout; its
+    ``reason`` is kept for the record. Only the first caller succeeds: raises AlreadyDecided
+    when the approval is no longer pending, ApprovalNotFound when there is no such approval,
+    ValueError for an unknown action.
     """
     if decision.get("action") not in ACTIONS:
-        raise ValueError(f"Unknown action {decision.get('action')!r}; use approve, edit or reject.")
+        raise ValueError(
+            f"Unknown action {decision.get('action')!r}; use approve, edit, reject or cancel."
+        )
     now = utc_now()
     changed = _transition(
         bind,
@@ -224,7 +233,8 @@ def finish_decision(
     order_id: str | None = None,
     reason: str | None = None,
 ) -> Approval:
-    """deciding → approved (with `order_id`) | rejected | failed (with `reason`); return it.
+    """deciding → approved (with `order_id`) | rejected | failed (with `reason`) | cancelled;
+    return it.
 
     Idempotent: finishing again with the same outcome returns the approval unchanged (a retry
     after a crash does). The approval's total becomes the order's (an operator's edit or

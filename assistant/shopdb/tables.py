@@ -19,7 +19,7 @@ from sqlmodel import Field, Relationship, SQLModel
 CATEGORIES = ("running", "trail", "hiking", "casual", "basketball", "formal", "sandals")
 GENDERS = ("women", "men", "kids", "unisex")
 Role = Literal["shopper", "operator", "admin"]
-ApprovalStatus = Literal["pending", "deciding", "approved", "rejected", "failed"]
+ApprovalStatus = Literal["pending", "deciding", "approved", "rejected", "failed", "cancelled"]
 
 
 def utc_now() -> datetime:
