@@ -221,6 +221,11 @@ def chat_turns(messages: list[BaseMessage]) -> list[ChatTurn]:
 
     Tool calls become one compact line each; tool results are not shown, except the checkout's
     outcome (what the shopper waits for) and the products of the turn's latest search.
+
+    The checkout's outcome is shown once, from the tool's result (the record the order and the
+    approvals flow are read from), so the model's reply that relays it is left out of the chat
+    (any tool calls it makes are kept). Both stay in the graph's messages: the model needs its
+    own reply in its history, and replay and fork must find the conversation as it was.
     """
     groups: list[list[BaseMessage]] = []
     for message in messages:
@@ -231,9 +236,27 @@ def chat_turns(messages: list[BaseMessage]) -> list[ChatTurn]:
     for group in groups:
         first = group[0]
         shopper = first.text if isinstance(first, HumanMessage) else None
-        replies = [reply for message in group if (reply := _chat_message(message)) is not None]
-        turns.append(ChatTurn(shopper=shopper, replies=replies, products=last_products(group)))
+        turns.append(
+            ChatTurn(shopper=shopper, replies=_replies(group), products=last_products(group))
+        )
     return turns
+
+
+def _replies(group: list[BaseMessage]) -> list[ChatMessage]:
+    replies: list[ChatMessage] = []
+    relaying = False  # the model's next message answers a checkout outcome just shown
+    for message in group:
+        reply = _chat_message(message)
+        if relaying and isinstance(message, AIMessage):
+            relaying = False
+            if reply is not None and reply.tool_calls:
+                replies.append(ChatMessage(tool_calls=reply.tool_calls))
+            continue
+        if reply is None:
+            continue
+        relaying = reply.checkout is not None
+        replies.append(reply)
+    return replies
 
 
 def _chat_message(message: BaseMessage) -> ChatMessage | None:

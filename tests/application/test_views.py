@@ -44,3 +44,31 @@ def test_unreadable_or_foreign_tool_results_are_not_checkout_outcomes() -> None:
     assert checkout_outcome(broken) is None and checkout_outcome(other) is None
     [turn] = chat_turns([HumanMessage("checkout"), broken])
     assert turn.replies == []
+
+
+def test_the_models_relay_of_a_checkout_outcome_is_not_shown_a_second_time() -> None:
+    call = AIMessage("", tool_calls=[{"name": "checkout", "args": {}, "id": "c9"}])
+    body = {"status": "edited", "order_id": "ord-1", "total": 104.0, "discount_pct": 20}
+    result = ToolMessage(json.dumps(body), tool_call_id="c9", name="checkout")
+    relay = AIMessage("The store approved your order ord-1 with changes (20% off) — total $104.")
+    messages = [HumanMessage("checkout"), call, result, relay]
+
+    [turn] = chat_turns(messages)
+
+    assert [(reply.text, reply.checkout is not None) for reply in turn.replies] == [
+        ("", False),  # the checkout call's line
+        ("", True),  # the outcome, once
+    ]
+    assert messages[-1] is relay  # the conversation itself keeps the model's reply
+
+
+def test_a_reply_after_the_relay_is_shown() -> None:
+    call = AIMessage("", tool_calls=[{"name": "checkout", "args": {}, "id": "c9"}])
+    result = ToolMessage(json.dumps({"status": "cancelled"}), tool_call_id="c9", name="checkout")
+    relay = AIMessage("You cancelled it.")
+    [first, second] = chat_turns(
+        [HumanMessage("checkout"), call, result, relay, HumanMessage("hi"), AIMessage("Hello!")]
+    )
+    assert [reply.checkout.status for reply in first.replies if reply.checkout] == ["cancelled"]
+    assert "You cancelled it." not in [reply.text for reply in first.replies]
+    assert [reply.text for reply in second.replies] == ["Hello!"]

@@ -57,10 +57,16 @@ def checkout_outcome(outcome: CheckoutOutcome) -> None:
         if outcome.status in ("approved", "edited"):
             note = f" with a {outcome.discount_pct:g}% discount" if outcome.discount_pct else ""
             edited = " (edited by the store)" if outcome.status == "edited" else ""
+            told = f"  \nNote from the store: {outcome.reason}" if outcome.reason else ""
             st.success(
                 f"Order **{outcome.order_id}** approved{edited}{note}: "
-                f"total **${float(outcome.total or 0):,.2f}**.",
+                f"total **${float(outcome.total or 0):,.2f}**.{told}",
                 icon=":material/check_circle:",
+            )
+        elif outcome.status == "cancelled":
+            st.info(
+                "You cancelled this checkout: nothing was ordered and your cart is as it was.",
+                icon=":material/cancel:",
             )
         elif outcome.status == "rejected":
             st.error(
