@@ -16,6 +16,10 @@ What it offers here:
   botocore's service model (``routes.py``, ``validation.py``).
 - :class:`ServiceKnobs` and :class:`Quotas` (``config.py``): runtime knobs and fixed limits.
 - :mod:`bedrock_sessions_local.exceptions`: AWS's error classes with their HTTP status.
+- :class:`Encryption` (``encryption.py``): envelope encryption of session data, on by default:
+  a data key per session (``data_keys.py``) wrapped by a key of the local keyring
+  (``keyring.py``, ``local_kms.py``; managed with ``python -m bedrock_sessions_local keys``,
+  ``keys_command.py``) or of AWS KMS (``kms.py``).
 - :class:`IamMode` (``access.py``): the opt-in IAM mode, SigV4 verified (``sigv4.py``) against a
   credentials file (``credentials.py``) and every call authorized by the IAM policies of a
   CloudFormation template (``cloudformation.py``) with the policy evaluator (``iam.py``).
@@ -23,12 +27,14 @@ What it offers here:
 
 from bedrock_sessions_local.access import IamMode
 from bedrock_sessions_local.config import Quotas, ServiceKnobs
+from bedrock_sessions_local.encryption import Encryption
 from bedrock_sessions_local.models import SessionBackend
 from bedrock_sessions_local.responses import SERVICE_VERSION, SessionServiceApp
 
 __version__ = SERVICE_VERSION
 
 __all__ = [
+    "Encryption",
     "IamMode",
     "Quotas",
     "ServiceKnobs",

@@ -6,6 +6,11 @@ gracefully (finishing requests in flight) on SIGINT or SIGTERM, exiting 0.
 IAM mode: ``--iam-credentials FILE --iam-policy-template infra/session-store.yaml
 [--iam-parameter K=V ...]``. ``--write-demo-credentials FILE`` writes the demo credentials
 file (0600) and exits.
+
+Session data is encrypted with a keyring next to the database (``--keyring``, created 0600
+on first start), or with AWS KMS (``--kms-endpoint-url``); ``--no-encryption`` keeps new data
+in plaintext. ``python -m bedrock_sessions_local keys ...`` manages the keyring
+(``keys_command.py``).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from bedrock_sessions_local.config import (
     ServiceKnobs,
 )
 from bedrock_sessions_local.credentials import write_demo_credentials
+from bedrock_sessions_local.encryption import KMS_DEFAULT_ALIAS, Encryption
 from bedrock_sessions_local.models import SessionBackend
 from bedrock_sessions_local.responses import SessionServiceApp
 from bedrock_sessions_local.server import bind_socket, build_server
@@ -66,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         "operations of bedrock-agent-runtime over REST-JSON). Point boto3, "
         "BedrockSessionSaver or the AWS CLI at it with --endpoint-url or "
         "AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME.",
+        epilog="Keys of the local keyring: python -m bedrock_sessions_local keys --help",
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on")
     parser.add_argument("--port", type=int, default=8766, help="port (0 picks a free one)")
@@ -145,6 +152,42 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
     )
+    encryption = parser.add_argument_group(
+        "encryption",
+        "Session data (step payloads, metadata) is encrypted with a data key per session, "
+        "wrapped by a key of the keyring (or of AWS KMS).",
+    )
+    encryption.add_argument(
+        "--keyring",
+        metavar="FILE",
+        help="the keyring file (0600; created with the default key when absent; default: "
+        "next to a SQLite --db, e.g. var/bedrock-sessions.keyring)",
+    )
+    encryption.add_argument(
+        "--no-encryption",
+        action="store_true",
+        help="store new sessions in plaintext (sessions encrypted before stay readable while "
+        "their keyring is there)",
+    )
+    encryption.add_argument(
+        "--kms-endpoint-url",
+        metavar="URL",
+        help="use AWS KMS at this endpoint instead of the keyring (credentials from the "
+        "environment, region from --region)",
+    )
+    encryption.add_argument(
+        "--kms-default-key",
+        metavar="KEY",
+        help=f"KMS key of sessions that name none (default: {KMS_DEFAULT_ALIAS}, created "
+        "when absent)",
+    )
+    encryption.add_argument(
+        "--kms-cache-seconds",
+        type=_non_negative,
+        default=300.0,
+        help="how long an unwrapped data key is reused before KMS is asked again "
+        "(default: %(default)s)",
+    )
     iam = parser.add_argument_group(
         "IAM mode",
         "Verify SigV4 signatures against a credentials file and authorize every call with the "
@@ -177,7 +220,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the service until SIGINT or SIGTERM; return the process exit code."""
+    """Run the service until SIGINT or SIGTERM; return the process exit code.
+
+    ``keys ...`` runs the keyring command instead (``keys_command.py``).
+    """
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["keys"]:
+        from bedrock_sessions_local import keys_command
+
+        return keys_command.main(argv[1:])
     args = build_parser().parse_args(argv)
     if args.write_demo_credentials:
         print(f"wrote {write_demo_credentials(args.write_demo_credentials)}")
@@ -211,15 +262,23 @@ def main(argv: list[str] | None = None) -> int:
         if args.iam_credentials:
             mode = IamMode(args.iam_credentials, args.iam_policy_template, dict(args.iam_parameter))
             access = AccessControl.from_mode(mode, region=args.region, account=args.account)
+        encryption = Encryption(
+            enabled=not args.no_encryption,
+            keyring=args.keyring,
+            kms_endpoint_url=args.kms_endpoint_url,
+            kms_default_key_id=args.kms_default_key,
+            kms_cache_seconds=args.kms_cache_seconds,
+        )
         backend = SessionBackend(
             args.db,
             region=args.region,
             account=args.account,
             knobs=knobs,
             default_page_size=args.default_page_size,
+            encryption=encryption,
         )
         sock = bind_socket(args.host, args.port)
-    except Exception as error:  # a bad --db, IAM file or port in use: one line, no traceback
+    except Exception as error:  # a bad --db, IAM file, keyring or port in use: one line
         print(f"cannot start the local session service: {error}", file=sys.stderr)
         return 1
     app = SessionServiceApp(backend, max_body_bytes=args.max_body_bytes, access=access)

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
 from bedrock_sessions_local.pagination import MAX_SEQ, seq_before
-from bedrock_sessions_local.statements import LIST_INVOCATION_STEPS, LIST_STEPS
+from bedrock_sessions_local.statements import KEY_COLUMNS, LIST_INVOCATION_STEPS, LIST_STEPS
 from bedrock_sessions_local.tables import ACTIVE, Invocation, InvocationStep, Session
 
 _sessions = Session.__table__
@@ -63,7 +63,8 @@ TOUCH_SESSION_BY_ID = (
         step_count=_sessions.c.step_count + 1,
     )
 )
-#: the session and, in one lookup, the step named in it (NULLs when the step is absent)
+#: the session and, in one lookup, the step named in it (NULLs when the step is absent),
+#: with the session's wrapped data key to open the payload
 GET_STEP_WITH_SESSION = (
     select(
         _sessions.c.session_id,
@@ -71,6 +72,8 @@ GET_STEP_WITH_SESSION = (
         _steps.c.step_id,
         _steps.c.step_time_us,
         _steps.c.payload_json,
+        _steps.c.seq,
+        *KEY_COLUMNS,
     )
     .select_from(
         _sessions.outerjoin(
@@ -165,9 +168,10 @@ class FastPaths:
         """Insert a step and touch its session; return False when the checks let nothing in.
 
         ``values``: the step's columns ``invocation_id``, ``step_id``, ``step_time_us`` and
-        ``payload_json``; ``sid`` and ``now`` (us); and the checks' bounds ``fresh_since`` (the
-        oldest lastUpdatedAt of an ACTIVE session, None when sessions never expire) and
-        ``max_steps``. The insert is the first write of the transaction.
+        ``payload_json`` (sealed, or JSON for a plaintext session); ``sid`` and ``now`` (us);
+        and the checks' bounds ``fresh_since`` (the oldest lastUpdatedAt of an ACTIVE session,
+        None when sessions never expire) and ``max_steps``. The insert is the first write of
+        the transaction.
 
         Raises:
             the driver's IntegrityError (:attr:`integrity_error`): the step id is already used
@@ -186,7 +190,8 @@ class FastPaths:
         return True
 
     def get_step(self, cursor: Any, session_id: str, invocation_id: str, step_id: str) -> Any:
-        """Return ``(session_id, invocation_id, step_id, step_time_us, payload_json)``.
+        """Return ``(session_id, invocation_id, step_id, step_time_us, payload_json, seq)`` and
+        the session's key columns (``statements.KEY_COLUMNS``).
 
         Returns None when the session, or the step in it, is unknown, or when the step belongs
         to another invocation.

@@ -3,12 +3,14 @@
 :class:`SessionBackend` implements the 14 operations as plain methods that take Python values
 (already validated against the service model by the wire layer) and return dicts shaped like the
 operation's output, with ``datetime`` values, as boto3 would return them. It reads top to bottom:
-sessions, invocations, steps, tags, then the checks the operations share.
+sessions, invocations, steps (Put and Get in ``steps.py``), tags, then the checks the
+operations share.
 
 Where the rest lives: the tables and timestamps in ``tables.py``, the SQL of the step-by-step
-path in ``statements.py``, the hot path of PutInvocationStep, GetInvocationStep and
-ListInvocationSteps in ``fast_paths.py``, the connection and the WAL checkpointer in
-``engine.py``, tags in ``tagging.py`` and ARNs in ``arns.py``.
+path in ``statements.py``, PutInvocationStep and GetInvocationStep in ``steps.py``, the hot
+path of those and ListInvocationSteps in ``fast_paths.py``, the data keys that encrypt session
+data in ``data_keys.py``, the connection and the WAL checkpointer in ``engine.py``, tags in
+``tagging.py`` and ARNs in ``arns.py``.
 
 Example::
 
@@ -21,7 +23,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -39,6 +40,13 @@ from bedrock_sessions_local.config import (
     Quotas,
     ServiceKnobs,
 )
+from bedrock_sessions_local.data_keys import data_keys_for
+from bedrock_sessions_local.encryption import (
+    METADATA,
+    Encryption,
+    WrappedKey,
+    description_purpose,
+)
 from bedrock_sessions_local.engine import Database, engine_for
 from bedrock_sessions_local.exceptions import (
     ConflictException,
@@ -47,20 +55,22 @@ from bedrock_sessions_local.exceptions import (
 )
 from bedrock_sessions_local.fast_paths import FastPaths, step_list_scope
 from bedrock_sessions_local.pagination import keyset_page, seq_before
+from bedrock_sessions_local.steps import StepPayloads
 from bedrock_sessions_local.tables import (
     ACTIVE,
     ENDED,
     EXPIRED,
     TABLES,
+    add_missing_columns,
     datetime_from_us,
     now_us,  # the backend's only clock: tests freeze it by patching models.now_us
-    us_from_datetime,
 )
 from bedrock_sessions_local.tagging import add_tags, merge_tags, remove_tags, tags_of
 
 
-class SessionBackend:
-    """The 14 session operations over a SQL database.
+class SessionBackend(StepPayloads):
+    """The 14 session operations over a SQL database (PutInvocationStep and GetInvocationStep
+    in ``steps.py``).
 
     Methods take snake_case arguments named after the operation's input members and return a
     dict of the output members (``datetime`` for timestamps), or raise one of the exceptions in
@@ -78,6 +88,7 @@ class SessionBackend:
         knobs: ServiceKnobs | None = None,
         quotas: Quotas | None = None,
         default_page_size: int = DEFAULT_PAGE_SIZE,
+        encryption: Encryption | None = None,
     ) -> None:
         self.engine = engine_for(db)
         self.region = region
@@ -87,8 +98,12 @@ class SessionBackend:
         self.default_page_size = default_page_size
         self._arns = SessionArns(region, account)
         SQLModel.metadata.create_all(self.engine, tables=TABLES)
+        add_missing_columns(self.engine)  # a database of an older version, upgraded in place
         self._database = Database(self.engine)
         self._fast = FastPaths(self.engine.dialect)
+        # Envelope encryption (on unless Encryption(enabled=False)): see data_keys.py.
+        self._keys = data_keys_for(encryption or Encryption(), db, self._arns)
+        self._keys.rewrap_stale(self._database)  # keys rotated while the service was down
 
     def close(self) -> None:
         """Release the database connections (the last one checkpoints the WAL on close)."""
@@ -107,6 +122,8 @@ class SessionBackend:
 
         Raises:
             ServiceQuotaExceededException: more than ``max_sessions`` sessions, or too many tags.
+            AccessDeniedException: the ``encryption_key_arn`` key is unknown.
+            ValidationException: that key is disabled or pending deletion.
         """
         if tags is not None and len(tags) > self.quotas.max_tags_per_session:
             raise ServiceQuotaExceededException(
@@ -114,6 +131,8 @@ class SessionBackend:
             )
         session_id = str(uuid.uuid4())
         moment = now_us()
+        self._keys.refresh(self._database)
+        cipher, wrapped = self._keys.for_new_session(session_id, encryption_key_arn)
         with self._database.transaction() as conn:
             if conn.execute(sql.COUNT_SESSIONS).scalar_one() >= self.quotas.max_sessions:
                 raise ServiceQuotaExceededException(
@@ -128,12 +147,16 @@ class SessionBackend:
                     "created_at_us": moment,
                     "last_updated_at_us": moment,
                     "encryption_key_arn": encryption_key_arn,
-                    "metadata_json": orjson.dumps(session_metadata or {}).decode(),
+                    "metadata_json": self._keys.seal(
+                        cipher, METADATA, orjson.dumps(session_metadata or {})
+                    ),
                     "invocation_count": 0,
                     "step_count": 0,
+                    **_key_columns(wrapped),
                 },
             )
             add_tags(conn, created.inserted_primary_key[0], tags or {})
+        self._keys.remember(session_id, cipher)
         return {
             "createdAt": datetime_from_us(moment),
             "sessionArn": self.session_arn(session_id),
@@ -146,15 +169,27 @@ class SessionBackend:
 
         Raises:
             ResourceNotFoundException: no such session in this region and account.
+            AccessDeniedException: the session's key is not usable, or its metadata does not
+                decrypt.
         """
+        self._keys.refresh(self._database)
         with self._database.transaction() as conn:
             row = self._session_row(conn, session_identifier)
+            cipher = self._keys.for_row(conn, row, writing=False)
+        metadata = self._keys.open(
+            row.session_id,
+            cipher,
+            row.metadata_json,
+            METADATA,
+            plaintext_allowed=False,
+            what="metadata",
+        )
         result = {
             "createdAt": datetime_from_us(row.created_at_us),
             "lastUpdatedAt": datetime_from_us(row.last_updated_at_us),
             "sessionArn": self.session_arn(row.session_id),
             "sessionId": row.session_id,
-            "sessionMetadata": orjson.loads(row.metadata_json),
+            "sessionMetadata": orjson.loads(metadata),
             "sessionStatus": self._status(row.status, row.last_updated_at_us),
         }
         if row.encryption_key_arn is not None:
@@ -169,12 +204,17 @@ class SessionBackend:
         Raises:
             ResourceNotFoundException: no such session.
             ConflictException: the session is ENDED or EXPIRED.
+            AccessDeniedException: the session's key is not usable.
         """
         moment = now_us()
+        self._keys.refresh(self._database)
         with self._database.transaction() as conn:
             row = self._writable_session_row(conn, session_identifier, "update")
+            cipher = self._keys.for_row(conn, row, writing=True)
             # absent metadata binds NULL, which keeps the stored one; {} replaces it with {}
-            metadata = None if session_metadata is None else orjson.dumps(session_metadata).decode()
+            metadata = None
+            if session_metadata is not None:
+                metadata = self._keys.seal(cipher, METADATA, orjson.dumps(session_metadata))
             conn.execute(sql.UPDATE_SESSION, {"s": row.seq, "now": moment, "metadata": metadata})
         return {
             "createdAt": datetime_from_us(row.created_at_us),
@@ -216,6 +256,7 @@ class SessionBackend:
                 )
             for statement in sql.DELETE_SESSION:
                 conn.execute(statement, {"s": row.seq})
+        self._keys.forget(row.session_id)  # the row held the only wrapped copy of its data key
         return {}
 
     def list_sessions(
@@ -260,11 +301,17 @@ class SessionBackend:
             ResourceNotFoundException: no such session.
             ConflictException: the session is ENDED or EXPIRED, or the id is already used in it.
             ServiceQuotaExceededException: the session holds its quota of invocations.
+            AccessDeniedException: the session's key is not usable.
         """
         invocation_id = invocation_id or str(uuid.uuid4())
         moment = now_us()
+        self._keys.refresh(self._database)
         with self._database.transaction() as conn:
             row = self._writable_session_row(conn, session_identifier, "add an invocation to")
+            cipher = self._keys.for_row(conn, row, writing=True)
+            if description is not None:
+                purpose = description_purpose(invocation_id)
+                description = self._keys.seal(cipher, purpose, description.encode())
             if row.invocation_count >= self.quotas.max_invocations_per_session:
                 raise ServiceQuotaExceededException(
                     f"Session {row.session_id} holds its quota of "
@@ -325,109 +372,7 @@ class SessionBackend:
         )
 
     # -------------------------------------------------------------------------------- steps
-
-    def put_invocation_step(
-        self,
-        session_identifier: str,
-        *,
-        invocation_identifier: str,
-        invocation_step_time: datetime,
-        payload: dict[str, Any],
-        invocation_step_id: str | None = None,
-    ) -> dict[str, Any]:
-        """Store a step in an existing invocation of the session; return its invocationStepId.
-
-        Raises:
-            ResourceNotFoundException: no such session, or no such invocation in it.
-            ConflictException: the session is ENDED or EXPIRED, or the step id is already used
-                in the session.
-            ServiceQuotaExceededException: the session holds its quota of steps.
-        """
-        # The same row for both paths: the fast path binds it by the same column names.
-        step = {
-            "invocation_id": invocation_identifier,
-            "step_id": invocation_step_id or str(uuid.uuid4()),
-            "step_time_us": us_from_datetime(invocation_step_time),
-            "payload_json": orjson.dumps(payload).decode(),
-        }
-        answer = {"invocationStepId": step["step_id"]}
-        moment = now_us()
-        ttl_us = self._ttl_us()
-        checks = {
-            "sid": self._arns.session_id(session_identifier),
-            "now": moment,
-            # expired when idle > TTL (see _status): a session is ACTIVE from this moment on
-            "fresh_since": None if ttl_us is None else moment - ttl_us,
-            "max_steps": self.quotas.max_steps_per_session,
-        }
-        try:
-            with self._database.driver_transaction() as cursor:
-                inserted = self._fast.put_step(cursor, {**step, **checks})
-        except self._fast.integrity_error:
-            inserted = False  # a duplicate step id: the step-by-step path words the conflict
-        if inserted:
-            return answer
-        # Unknown session or invocation, not writable, at quota or a duplicate: find out which.
-        with self._database.transaction() as conn:
-            row = self._writable_session_row(conn, session_identifier, "add a step to")
-            if row.step_count >= self.quotas.max_steps_per_session:
-                raise ServiceQuotaExceededException(
-                    f"Session {row.session_id} holds its quota of "
-                    f"{self.quotas.max_steps_per_session} invocation steps."
-                )
-            self._require_invocation(conn, row, invocation_identifier)
-            self._insert_and_touch(
-                conn,
-                sql.INSERT_STEP,
-                {**step, "session_seq": row.seq},
-                moment=moment,
-                duplicate=f"Invocation step {step['step_id']} already exists in session "
-                f"{session_identifier}.",
-                new_steps=1,
-            )
-        return answer
-
-    def get_invocation_step(
-        self,
-        session_identifier: str,
-        *,
-        invocation_identifier: str,
-        invocation_step_id: str,
-    ) -> dict[str, Any]:
-        """Return the step with its payload.
-
-        Raises:
-            ResourceNotFoundException: no such session, invocation, or step in that invocation.
-        """
-        session_id = self._arns.session_id(session_identifier)
-        with self._database.driver_transaction() as cursor:
-            found = self._fast.get_step(
-                cursor, session_id, invocation_identifier, invocation_step_id
-            )
-        if found is None:
-            # Unknown session, invocation or step: the step-by-step path names the missing one.
-            with self._database.transaction() as conn:
-                session = self._session_row(conn, session_identifier)
-                step = conn.execute(
-                    sql.SELECT_STEP, {"s": session.seq, "step": invocation_step_id}
-                ).first()
-                if step is None or step.invocation_id != invocation_identifier:
-                    self._require_invocation(conn, session, invocation_identifier)
-                    raise ResourceNotFoundException(
-                        f"Invocation step {invocation_step_id} not found in invocation "
-                        f"{invocation_identifier} of session {session.session_id}."
-                    )
-            found = (session.session_id, *step)
-        session_id, invocation_id, step_id, step_time_us, payload_json = found
-        return {
-            "invocationStep": {
-                "invocationId": invocation_id,
-                "invocationStepId": step_id,
-                "invocationStepTime": datetime_from_us(step_time_us),
-                "payload": orjson.loads(payload_json),
-                "sessionId": session_id,
-            }
-        }
+    # PutInvocationStep and GetInvocationStep carry payloads: they are in steps.py.
 
     def list_invocation_steps(
         self,
@@ -559,6 +504,7 @@ class SessionBackend:
         conn.execute(sql.TOUCH_SESSION, {"s": row["session_seq"], "now": moment, **touch})
 
     def _session_row(self, conn: Any, identifier: str) -> Any:
+        """The session's row (``statements.SELECT_SESSION``); raise 404 when there is none."""
         row = conn.execute(sql.SELECT_SESSION, {"sid": self._arns.session_id(identifier)}).first()
         if row is None:
             raise ResourceNotFoundException(f"Session {identifier} not found.")
@@ -583,6 +529,12 @@ class SessionBackend:
                 f"Invocation {invocation_id} not found in session {session.session_id}."
             )
 
+    @staticmethod
+    def _clock() -> int:
+        """Now, in microseconds: ``now_us`` looked up here, so a test's patch of
+        ``models.now_us`` reaches every operation (the step operations too)."""
+        return now_us()
+
     def _status(self, stored: str, last_updated_at_us: int) -> str:
         if stored != ACTIVE:
             return stored
@@ -595,3 +547,15 @@ class SessionBackend:
         """The idle TTL in microseconds, rounded once for every check (None: never expires)."""
         ttl = self.knobs.session_ttl_seconds
         return None if ttl is None else round(ttl * 1_000_000)
+
+
+def _key_columns(wrapped: WrappedKey | None) -> dict[str, Any]:
+    """The key columns of a new session row: its wrapped data key, or none (plaintext)."""
+    if wrapped is None:
+        return {}
+    return {
+        "data_key": wrapped.ciphertext,
+        "data_key_kek": wrapped.key_arn,
+        "data_key_kek_version": wrapped.version,
+        "first_sealed_step_seq": 0,  # every step of the session is sealed
+    }

@@ -9,7 +9,7 @@ learn whether another follows). Each runs as an index range scan without a sort
 
 from __future__ import annotations
 
-from sqlalchemy import Text, bindparam, delete, func, insert, select, update
+from sqlalchemy import LargeBinary, Text, bindparam, delete, func, insert, select, update
 
 from bedrock_sessions_local.tables import ENDED, Invocation, InvocationStep, Session, SessionTag
 
@@ -19,6 +19,13 @@ _invocations = Invocation.__table__
 _steps = InvocationStep.__table__
 
 COUNT_SESSIONS = select(func.count()).select_from(_sessions)
+#: a session's wrapped data key, its KEK and version, and where its sealed steps begin
+KEY_COLUMNS = (
+    _sessions.c.data_key,
+    _sessions.c.data_key_kek,
+    _sessions.c.data_key_kek_version,
+    _sessions.c.first_sealed_step_seq,
+)
 INSERT_SESSION = insert(_sessions)
 SELECT_SESSION = select(
     _sessions.c.seq,
@@ -30,6 +37,7 @@ SELECT_SESSION = select(
     _sessions.c.metadata_json,
     _sessions.c.invocation_count,
     _sessions.c.step_count,
+    *KEY_COLUMNS,
 ).where(_sessions.c.session_id == bindparam("sid"))
 LIST_SESSIONS = (
     select(
@@ -73,6 +81,37 @@ DELETE_SESSION = (
     delete(_sessions).where(_sessions.c.seq == bindparam("s")),
 )
 
+#: give a plaintext session its data key, from its next step on, and seal its metadata
+SET_SESSION_KEY = (
+    update(_sessions)
+    .where(_sessions.c.seq == bindparam("s"))
+    .values(
+        data_key=bindparam("data_key", type_=LargeBinary),
+        data_key_kek=bindparam("kek"),
+        data_key_kek_version=bindparam("version"),
+        first_sealed_step_seq=bindparam("first_sealed"),
+        metadata_json=bindparam("metadata"),
+    )
+)
+#: the data keys wrapped with an older version of a key-encryption key (after a rotation)
+STALE_SESSION_KEYS = select(
+    _sessions.c.seq,
+    _sessions.c.session_id,
+    _sessions.c.data_key,
+    _sessions.c.data_key_kek_version,
+).where(
+    _sessions.c.data_key_kek == bindparam("kek"),
+    _sessions.c.data_key_kek_version < bindparam("version"),
+)
+REWRAP_SESSION_KEY = (
+    update(_sessions)
+    .where(_sessions.c.seq == bindparam("s"))
+    .values(
+        data_key=bindparam("data_key", type_=LargeBinary),
+        data_key_kek_version=bindparam("version"),
+    )
+)
+
 SELECT_INVOCATION = select(_invocations.c.seq).where(
     _invocations.c.session_seq == bindparam("s"),
     _invocations.c.invocation_id == bindparam("inv"),
@@ -86,8 +125,15 @@ LIST_INVOCATIONS = (
 )
 
 INSERT_STEP = insert(_steps)
+#: the newest step of a session (the one before which a newly encrypted session's steps are
+#: plaintext)
+LAST_STEP_SEQ = select(func.max(_steps.c.seq)).where(_steps.c.session_seq == bindparam("s"))
 SELECT_STEP = select(
-    _steps.c.invocation_id, _steps.c.step_id, _steps.c.step_time_us, _steps.c.payload_json
+    _steps.c.invocation_id,
+    _steps.c.step_id,
+    _steps.c.step_time_us,
+    _steps.c.payload_json,
+    _steps.c.seq,
 ).where(_steps.c.session_seq == bindparam("s"), _steps.c.step_id == bindparam("step"))
 #: a step summary row: (seq, invocation_id, step_id, step_time_us), the fast path's too
 _STEP_SUMMARY_COLUMNS = (

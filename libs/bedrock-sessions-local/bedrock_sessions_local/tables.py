@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import BigInteger, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Engine, Index, LargeBinary, Text, UniqueConstraint, inspect, text
 from sqlmodel import Field, SQLModel
 
 #: Session states. ACTIVE and ENDED are stored; EXPIRED is computed on read from the idle TTL.
@@ -38,11 +38,18 @@ class Session(SQLModel, table=True):
     created_at_us: int = Field(sa_type=BigInteger)
     last_updated_at_us: int = Field(sa_type=BigInteger)
     encryption_key_arn: str | None = Field(default=None, sa_type=Text)
-    #: JSON object of the session metadata (SessionMetadataMap)
+    #: JSON object of the session metadata (SessionMetadataMap), or sealed (encryption.py)
     metadata_json: str = Field(default="{}", sa_type=Text)
     # Counters kept in the row so quota checks cost no COUNT over a large session.
     invocation_count: int = Field(default=0)
     step_count: int = Field(default=0)
+    # The session's data key, wrapped by its key-encryption key (the KEK's ARN and keyring
+    # version beside it); None for a session stored in plaintext. Deleting the row shreds it.
+    data_key: bytes | None = Field(default=None, sa_type=LargeBinary)
+    data_key_kek: str | None = Field(default=None, sa_type=Text)
+    data_key_kek_version: int | None = Field(default=None)
+    #: steps with this seq or a larger one are sealed (0 for a session encrypted from the start)
+    first_sealed_step_seq: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class SessionTag(SQLModel, table=True):
@@ -78,7 +85,8 @@ class Invocation(SQLModel, table=True):
 
 
 class InvocationStep(SQLModel, table=True):
-    """One invocation step; ``payload_json`` is the validated payload as sent by the client."""
+    """One invocation step; ``payload_json`` is the validated payload as sent by the client,
+    as JSON or sealed under the session's data key (``encryption.py``)."""
 
     __tablename__ = "invocation_steps"
     __table_args__ = (
@@ -101,6 +109,28 @@ class InvocationStep(SQLModel, table=True):
 TABLES = [Session.__table__, SessionTag.__table__, Invocation.__table__, InvocationStep.__table__]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def add_missing_columns(engine: Engine) -> list[str]:
+    """Add the columns a database made by an older version lacks; return them as table.column.
+
+    Every column added since the first version is nullable, so ``ALTER TABLE ... ADD COLUMN``
+    upgrades a database in place and its rows read as they did (a plaintext session has no
+    data key).
+    """
+    inspector = inspect(engine)
+    quote = engine.dialect.identifier_preparer.quote
+    added = []
+    with engine.begin() as conn:
+        for table in TABLES:
+            present = {column["name"] for column in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in present:
+                    kind = column.type.compile(dialect=engine.dialect)
+                    name = f"{quote(table.name)} ADD COLUMN {quote(column.name)}"
+                    conn.execute(text(f"ALTER TABLE {name} {kind}"))
+                    added.append(f"{table.name}.{column.name}")
+    return added
 
 
 def now_us() -> int:

@@ -36,6 +36,7 @@ from typing import Any
 from bedrock_sessions_local.access import AccessControl, IamMode
 from bedrock_sessions_local.config import MAX_REQUEST_BODY_BYTES, Quotas, ServiceKnobs
 from bedrock_sessions_local.credentials import Principal
+from bedrock_sessions_local.encryption import Encryption
 from bedrock_sessions_local.limits import RequestLimits
 from bedrock_sessions_local.models import SessionBackend
 from bedrock_sessions_local.server import BackgroundService
@@ -50,6 +51,7 @@ Signer = Principal | tuple[str, str]
 
 __all__ = [
     "LOCAL_CREDENTIALS",
+    "Encryption",
     "IamMode",
     "RequestLimits",
     "configure_service",
@@ -78,6 +80,7 @@ def running_service(
     session_ttl_seconds: float | None = None,
     fault_seed: int | None = None,
     iam: IamMode | None = None,
+    encryption: Encryption | None = None,
     limits: RequestLimits | None = None,
 ) -> Iterator[str]:
     """Run the service for the duration of a ``with`` block and yield its endpoint URL.
@@ -94,6 +97,9 @@ def running_service(
             fault_seed: initial knobs (see :class:`~bedrock_sessions_local.config.ServiceKnobs`).
         iam: turn on IAM mode (SigV4 and the template's policy, see
             :class:`~bedrock_sessions_local.access.IamMode`); None, the default, checks nothing.
+        encryption: how session data is encrypted (see
+            :class:`~bedrock_sessions_local.encryption.Encryption`); None, the default,
+            encrypts with a keyring next to a SQLite file (in memory for ``:memory:``).
         limits: the HTTP layer's limits (header and URL size, request and idle timeouts,
             connections, body bytes in flight; see
             :class:`~bedrock_sessions_local.limits.RequestLimits`, the default).
@@ -105,6 +111,7 @@ def running_service(
             as ``POST /_local/config`` checks it; or, in IAM mode, a malformed credentials
             file or template, or a bad template parameter; or ``max_body_bytes`` passes
             ``limits.max_body_bytes_in_flight``.
+        KeyringError: the keyring cannot be read (accessible to others, malformed).
     """
     limits = limits or RequestLimits()
     limits.check_body_limit(max_body_bytes)
@@ -128,7 +135,13 @@ def running_service(
     if default_page_size is not None:
         extra["default_page_size"] = default_page_size
     backend = SessionBackend(
-        os.fspath(db), region=region, account=account, knobs=knobs, quotas=quotas, **extra
+        os.fspath(db),
+        region=region,
+        account=account,
+        knobs=knobs,
+        quotas=quotas,
+        encryption=encryption,
+        **extra,
     )
     service = BackgroundService(
         backend, max_body_bytes=max_body_bytes, access=access, limits=limits

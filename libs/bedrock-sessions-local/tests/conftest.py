@@ -4,7 +4,8 @@ The service's tests use the package's pytest plugin (``bedrock_sessions_local.py
 one service per module (``session_service_url``), a client (``session_client``) and
 ``new_session``. Tests create their own sessions, so they share a service; knobs a test changes
 are reset after it. Added here: two client names that read better in these tests, a service
-per module on SQLite and on PostgreSQL, a service per module in IAM mode (demo credentials,
+per module on SQLite and on PostgreSQL (encrypting with a keyring that holds the customer key
+the tests name, ``KMS_KEY_ARN``), a service per module in IAM mode (demo credentials,
 ``infra/session-store.yaml``), and a backend with a frozen clock for the tests that run without
 HTTP.
 """
@@ -21,9 +22,10 @@ import bedrock_sessions_local.models as models
 from bedrock_sessions_local.config import Quotas, ServiceKnobs
 from bedrock_sessions_local.credentials import write_demo_credentials
 from bedrock_sessions_local.models import SessionBackend
-from bedrock_sessions_local.testing import IamMode, make_client, running_service
+from bedrock_sessions_local.testing import Encryption, IamMode, make_client, running_service
 from sessions_local_backend_support import START_US, STEP_QUOTA, TTL_SECONDS, FrozenClock
 from sessions_local_iam_support import TEMPLATE
+from sessions_local_keys_support import keyring_with_test_key
 
 
 @pytest.fixture(scope="module")
@@ -49,13 +51,16 @@ def service_on_both_databases(
     """A service for the module, once on a SQLite file and once on PostgreSQL.
 
     A module opts in by deriving its ``session_service_url`` from this fixture; its tests then
-    run twice, once per database.
+    run twice, once per database. Session data is encrypted (the default) with a keyring of its
+    own, which holds the customer key ``KMS_KEY_ARN`` as well.
     """
+    folder = tmp_path_factory.mktemp("sessions")
     if request.param == "sqlite":
-        db = str(tmp_path_factory.mktemp("sessions") / "sessions.db")
+        db = str(folder / "sessions.db")
     else:
         db = request.getfixturevalue("new_postgres_database")()
-    with running_service(db=db) as url:
+    keyring = keyring_with_test_key(folder / "sessions.keyring")
+    with running_service(db=db, encryption=Encryption(keyring=keyring)) as url:
         yield url
 
 
