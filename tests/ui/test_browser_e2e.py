@@ -227,13 +227,24 @@ def test_purchase_approval_fork_and_reload(app_url: str, browser) -> None:
     expect(card).to_contain_text("alice")
     expect(card).to_contain_text("Scree Ultra 5")
     screenshot(operator, "operator")
-    card.get_by_role("button", name="Approve", exact=True).click()
-    expect(operator.locator(".st-key-decision-success")).to_contain_text("approved")
+    # 20 % off: the new total is previewed as the slider moves, and Approve charges exactly it.
+    slider = card.get_by_role("slider")
+    slider.focus()
+    for _ in range(20):
+        slider.press("ArrowRight")
+    expect(card.locator("[class*='st-key-preview-']")).to_contain_text("$104.00")
+    card.get_by_role("button", name="Approve · $104.00").click()
+    expect(operator.locator(".st-key-decision-success")).to_contain_text(
+        "approved with changes (20% off): $104.00 charged"
+    )
     expect(operator.locator("[class*='st-key-approval-apr-']")).to_have_count(0)
 
-    # The shopper's page shows the confirmation by itself: no reload.
-    expect(shopper.locator(".st-key-checkout-outcome-approved")).to_be_visible()
+    # The shopper's page shows the decision by itself (no reload), once, at the discounted total.
+    outcome = shopper.locator(".st-key-checkout-outcome-edited")
+    expect(outcome).to_contain_text("$104.00")
     expect(shopper.locator(".st-key-approval-waiting")).to_have_count(0)
+    chat = shopper.locator(".st-key-chat").inner_text()
+    assert len(re.findall(r"\$104(?:\.00)?(?!\d|\.\d)", chat)) == 1, chat
     expect(shopper.locator(".st-key-cart-panel")).to_contain_text("Cart (0)")
     screenshot(shopper, "shop-approved")
 

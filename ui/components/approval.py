@@ -3,7 +3,8 @@
 While a checkout waits, a fragment polls `Shop.pending_approval(session_id)` every few seconds.
 When the operator has decided, the pending approval is gone (the graph has resumed and written the
 outcome), so the fragment reruns the whole page, which then shows the outcome in the chat: no
-manual reload.
+manual reload. The shopper may cancel the checkout from here (`Shop.cancel_checkout`); if the
+store decided first, the cancel is refused and the page says so with the store's decision.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from datetime import datetime
 
 import streamlit as st
 
-from assistant.application import Principal, Shop
+from assistant.application import AlreadyDecided, Principal, Shop
 from ui.errors import readable
+from ui.notices import notify_after_rerun
 
 POLL_SECONDS = 2.0
+_CANCEL_REFUSED = "approval.cancel_refused"
 
 
 def order_lines_table(items: list[dict]) -> None:
@@ -52,6 +55,7 @@ def waiting_for_store(shop: Shop, who: Principal, session_id: str) -> None:
         return
     if pending is None:
         st.rerun(scope="app")
+    refused = st.session_state.pop(_CANCEL_REFUSED, None)
     with st.container(border=True, key="approval-waiting"):
         st.markdown(
             f":material/hourglass_top: **Waiting for store approval** · "
@@ -61,3 +65,27 @@ def waiting_for_store(shop: Shop, who: Principal, session_id: str) -> None:
             f"Checkout `{pending.id}` is in the store's queue. This page updates by itself "
             f"when an operator decides (checked {datetime.now():%H:%M:%S})."
         )
+        if refused:
+            st.warning(refused, icon=":material/warning:")
+        if pending.status == "pending":
+            st.button(
+                "Cancel checkout",
+                key="approval-cancel",
+                icon=":material/cancel:",
+                help="The store will not get this order; your cart stays, so you can change "
+                "it and check out again.",
+                on_click=_cancel,
+                args=(shop, who, session_id),
+            )
+        else:
+            st.caption(f":material/autorenew: {pending.outcome.capitalize()}…")
+
+
+def _cancel(shop: Shop, who: Principal, session_id: str) -> None:
+    try:
+        shop.cancel_checkout(who, session_id)
+    except AlreadyDecided as error:
+        # The store's decision is what the page shows next: say why with it.
+        notify_after_rerun("warning", f"Too late to cancel: {error}", scope="shop")
+    except Exception as error:  # still waiting: say it in the banner
+        st.session_state[_CANCEL_REFUSED] = readable(error, "cancelling the checkout")
