@@ -1,5 +1,6 @@
 """The shop's words: what shoppers call each category, gender and colour, the brands the catalog
-sells, and the words that say nothing about which shoe is meant.
+sells, the words that say nothing about which shoe is meant, and the brands and kinds of shoe
+the shop does not sell (so the offline model can say so and offer the closest it has).
 
 Catalog search (`search.py`) and the offline chat model (`assistant.agent.models.offline`) both
 read these tables, so a word one of them understands, the other understands too. Categories and
@@ -19,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,7 +32,9 @@ __all__ = [
     "CATEGORY_HINTS",
     "CATEGORY_NOUNS",
     "CATEGORY_OF",
+    "CATEGORY_STAND_INS",
     "CATEGORY_WORDS",
+    "CLOSEST_CATEGORY",
     "COLOR_OF",
     "COLOR_WORDS",
     "DEFAULT_CATALOG_PATH",
@@ -39,7 +42,10 @@ __all__ = [
     "GENDER_ADJECTIVES",
     "GENDER_OF",
     "GENDER_WORDS",
+    "OTHER_BRANDS",
+    "OTHER_BRAND_NAMES",
     "STOPWORDS",
+    "UNSOLD_KIND_WORDS",
     "ShopVocabulary",
     "brand_names",
     "catalog_color",
@@ -89,6 +95,66 @@ CATEGORY_HINTS: dict[str, tuple[str, ...]] = {
     "formal": ("office", "wedding", "smart"),
     "sandals": ("beach",),
     "running": ("road",),
+}
+
+#: Category -> words for shoes the shop has no category of that name for, which the category
+#: serves: there is no gym or training category, and running shoes are the closest. Search reads
+#: them as the category; the offline model says it searched the category instead.
+CATEGORY_STAND_INS: dict[str, tuple[str, ...]] = {
+    "running": (
+        "gym", "training", "cross-training", "cross training", "crossfit", "workout", "workouts",
+        "working out", "work out", "fitness", "exercise", "exercising", "hiit", "weightlifting",
+    ),
+}  # fmt: skip
+
+#: Kinds of shoe the shop does not sell -> the words shoppers use for them. They are no category:
+#: search refuses them, and the offline model says the shop has none and offers the closest one.
+UNSOLD_KIND_WORDS: dict[str, tuple[str, ...]] = {
+    "golf shoes": ("golf",),
+    "football boots": ("soccer", "football", "cleats", "cleat"),
+    "tennis shoes": ("tennis", "pickleball", "squash", "badminton", "padel"),
+    "climbing shoes": ("climbing", "bouldering"),
+    "cycling shoes": ("cycling", "bike", "biking", "bicycle"),
+    "ski boots": ("ski", "skiing", "snowboard", "snowboarding"),
+    "rain boots": ("rain boots", "wellies", "wellingtons", "galoshes"),
+    "work boots": ("work boots", "steel toe", "steel-toe", "safety boots", "safety shoes"),
+    "slippers": ("slippers", "house shoes"),
+    "skate shoes": ("skate", "skateboarding"),
+    "dance shoes": ("dance", "dancing", "tap shoes"),
+    "bowling shoes": ("bowling",),
+    "water shoes": ("water shoes", "aqua shoes", "swimming"),
+}
+
+#: Well-known brands the shop does not sell -> the category each is best known for.
+OTHER_BRANDS: dict[str, str] = {
+    "Nike": "running", "Adidas": "running", "Puma": "running", "Reebok": "running",
+    "New Balance": "running", "Asics": "running", "Brooks": "running", "Hoka": "running",
+    "Saucony": "running", "Mizuno": "running", "Under Armour": "running",
+    "Salomon": "trail", "Altra": "trail", "La Sportiva": "trail",
+    "Merrell": "hiking", "Timberland": "hiking", "Columbia": "hiking", "Lowa": "hiking",
+    "Vans": "casual", "Converse": "casual", "Skechers": "casual", "Allbirds": "casual",
+    "Ugg": "casual", "Dr. Martens": "casual", "Fila": "casual",
+    "Air Jordan": "basketball",
+    "Clarks": "formal", "Cole Haan": "formal", "Ecco": "formal", "Allen Edmonds": "formal",
+    "Birkenstock": "sandals", "Teva": "sandals", "Crocs": "sandals", "Havaianas": "sandals",
+    "Chaco": "sandals",
+}  # fmt: skip
+
+#: Kind of shoe the shop does not sell -> the closest category it does sell.
+CLOSEST_CATEGORY: dict[str, str] = {
+    "golf shoes": "casual",
+    "football boots": "running",
+    "tennis shoes": "basketball",
+    "climbing shoes": "hiking",
+    "cycling shoes": "running",
+    "ski boots": "hiking",
+    "rain boots": "hiking",
+    "work boots": "hiking",
+    "slippers": "sandals",
+    "skate shoes": "casual",
+    "dance shoes": "formal",
+    "bowling shoes": "casual",
+    "water shoes": "sandals",
 }
 
 #: Gender -> the words shoppers use for it. Kids first, so "girls" is kids and never women.
@@ -165,13 +231,29 @@ def _word_index(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
 
 
 #: Word or phrase -> category, hints included ("sneakers" -> "casual", "beach" -> "sandals").
-CATEGORY_OF: dict[str, str] = _word_index(CATEGORY_WORDS) | {
-    hint: category for category, hints in CATEGORY_HINTS.items() for hint in hints
-}
+CATEGORY_OF: dict[str, str] = (
+    _word_index(CATEGORY_WORDS)
+    | {word: category for category, words in CATEGORY_STAND_INS.items() for word in words}
+    | {hint: category for category, hints in CATEGORY_HINTS.items() for hint in hints}
+)
 #: Word or phrase -> gender ("ladies" -> "women").
 GENDER_OF: dict[str, str] = _word_index(GENDER_WORDS)
 #: Word or phrase -> colour as the catalog usually names it ("gray" -> "grey").
 COLOR_OF: dict[str, str] = _word_index(COLOR_WORDS)
+
+#: Lower-case name -> a brand of `OTHER_BRANDS`, with the other names shoppers use for some.
+OTHER_BRAND_NAMES: dict[str, str] = {
+    **{brand.lower(): brand for brand in OTHER_BRANDS},
+    "under armor": "Under Armour",
+    "hoka one one": "Hoka",
+    "dr martens": "Dr. Martens",
+    "doc martens": "Dr. Martens",
+    "air jordans": "Air Jordan",
+    "jordans": "Air Jordan",
+    "uggs": "Ugg",
+    "birkenstocks": "Birkenstock",
+    "new balances": "New Balance",
+}
 
 #: Words never taken for a brand's short name: "Switchback Trail Co." is "switchback", not "trail".
 _NOT_BRAND_NAMES = frozenset(
@@ -234,6 +316,8 @@ class ShopVocabulary:
     colors: dict[str, str] = field(default_factory=dict)
     product_words: frozenset[str] = frozenset()
     """Words of product names and descriptions; empty when the catalog file is missing."""
+    category_brands: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Category -> the brands the catalog sells it from, sorted; empty without a catalog file."""
 
     def searchable(self, word: str) -> bool:
         """Is `word` worth sending as free-text query? ("waterproof" yes, "comfy" no).
@@ -254,9 +338,7 @@ class ShopVocabulary:
             if isinstance(brand, str):
                 for name in brand_names(brand):
                     brands.setdefault(name, brand.strip())
-        return ShopVocabulary(
-            brands=_longest_first(brands), colors=self.colors, product_words=self.product_words
-        )
+        return replace(self, brands=_longest_first(brands))
 
 
 def load_vocabulary(catalog_path: Path | None = None) -> ShopVocabulary:
@@ -278,7 +360,11 @@ def _load(path: str, mtime_ns: int) -> ShopVocabulary:
     products = _catalog_products(Path(path))
     catalog_colors: list[str] = []
     words: set[str] = set()
+    category_brands: dict[str, set[str]] = {}
     for product in products:
+        category, brand = product.get("category"), product.get("brand")
+        if isinstance(category, str) and isinstance(brand, str) and brand.strip():
+            category_brands.setdefault(category, set()).add(brand.strip())
         for key in ("name", "description"):
             if isinstance(product.get(key), str):
                 words.update(re.findall(r"[a-z0-9][a-z0-9-]*", product[key].lower()))
@@ -293,7 +379,11 @@ def _load(path: str, mtime_ns: int) -> ShopVocabulary:
     }
     for color in catalog_colors:
         colors.setdefault(color, color)
-    vocabulary = ShopVocabulary(colors=_longest_first(colors), product_words=frozenset(words))
+    vocabulary = ShopVocabulary(
+        colors=_longest_first(colors),
+        product_words=frozenset(words),
+        category_brands={key: tuple(sorted(names)) for key, names in category_brands.items()},
+    )
     return vocabulary.with_brands(product.get("brand") for product in products)
 
 

@@ -2,7 +2,8 @@
 
 A chat model sees only messages, not the graph state, so everything the offline model knows about
 results, the cart and the shopper comes from here: earlier tool calls paired with their
-ToolMessage results, and the shopper profile line in the SystemMessage.
+ToolMessage results (checkout outcomes read by `assistant.agent.checkout.checkout_outcome`, the
+one parser of them), and the shopper profile line in the SystemMessage.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+
+from assistant.agent.checkout import checkout_outcome
+from assistant.agent.graph import INTERRUPTED_TOOL_RESULT
 
 PROFILE_PREFIX = "Shopper profile:"
 
@@ -63,6 +67,47 @@ class ToolExchange:
         if self.result is None:
             return False
         return self.result.get("ok", True) is not False and "error" not in self.result
+
+
+@dataclass(frozen=True)
+class CheckoutRecord:
+    """One checkout the conversation asked for, and what became of it.
+
+    `status` is "waiting" (no answer yet: the store has not decided), the store's "approved",
+    "edited" or "rejected", the shopper's "cancelled", "interrupted" (the turn stopped before
+    the checkout finished; the graph answers such a call for it, and nothing was ordered), or
+    "failed" (the checkout answered with an error, e.g. an empty cart).
+    """
+
+    status: str
+    order_id: str | None = None
+    total: float | None = None
+    discount_pct: float = 0
+    reason: str | None = None  # the store's note or reason, or why it failed
+
+
+def _checkout_record(message: BaseMessage) -> CheckoutRecord:
+    """The record of an answered checkout call, from its ToolMessage."""
+    if message_text(message) == INTERRUPTED_TOOL_RESULT:
+        return CheckoutRecord(status="interrupted")
+    outcome = checkout_outcome(message)
+    if outcome is not None:
+        return CheckoutRecord(
+            status=outcome.status or "failed",
+            order_id=outcome.order_id,
+            total=outcome.total,
+            discount_pct=outcome.discount_pct,
+            reason=outcome.reason or outcome.error,
+        )
+    # A status this version of the outcome does not know, or no JSON: read what is there.
+    body = _json_object(message_text(message)) or {}
+    status = body.get("status")
+    reason = body.get("reason") or body.get("message") or body.get("error")
+    return CheckoutRecord(
+        status=status if isinstance(status, str) and status else "failed",
+        order_id=body.get("order_id") if isinstance(body.get("order_id"), str) else None,
+        reason=str(reason) if reason else message_text(message)[:300] or None,
+    )
 
 
 class Conversation:
@@ -158,6 +203,33 @@ class Conversation:
                 ids = {call.get("id") for call in message.tool_calls}
                 return [e for e in self.exchanges if e.call_id in ids and e.answered_at >= 0]
         return []
+
+    def human_texts_after(self, index: int) -> list[str]:
+        """Texts of the HumanMessages after message index `index`, oldest first."""
+        return [
+            message_text(message)
+            for message in self.messages[index + 1 :]
+            if isinstance(message, HumanMessage)
+        ]
+
+    def call_index(self, call_id: str) -> int:
+        """Index of the AIMessage that made the tool call `call_id`, or -1."""
+        for index, message in enumerate(self.messages):
+            if isinstance(message, AIMessage) and any(
+                call.get("id") == call_id for call in message.tool_calls
+            ):
+                return index
+        return -1
+
+    def checkouts(self) -> list[CheckoutRecord]:
+        """Every checkout this conversation asked for, oldest first."""
+        return [
+            _checkout_record(self.messages[e.answered_at])
+            if e.answered_at >= 0
+            else CheckoutRecord(status="waiting")
+            for e in self.exchanges
+            if e.name == "checkout"
+        ]
 
     def last_search(self) -> ToolExchange | None:
         """The most recent answered search_products exchange."""

@@ -4,27 +4,31 @@
 always gives the same answer. It either calls shop tools (search, details, cart, checkout) or
 writes a reply; after tool results arrive it summarises them, except for the one supported chain
 "find red running shoes and add the first in size 9" (search, then add once the results are in).
+Because it is pure, what to say with a search's results (which filters were kept, that "gym"
+meant running shoes) is found by deciding the earlier turn again (`_Shop.search_summary`).
+
+How searches are built, and which filters carry over from the last one, is `searches.py`; which
+shoe or cart line a message means is `references.py`.
 
 Nothing here can approve an order: checkout is only *requested* when the shopper says so, and
 the checkout tool itself waits for a store operator (enforced in code, see
-`assistant/agent/checkout.py`).
+`assistant/agent/checkout.py`). "Where is my order?" is answered from the checkout outcomes
+recorded in the conversation.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, ToolMessage
-from pydantic import ValidationError
 
-from assistant.agent.models.offline.conversation import Conversation, sizes_in_stock
+from assistant.agent.models.offline.conversation import Conversation, ToolExchange, sizes_in_stock
 from assistant.agent.models.offline.parse import (
     ADD,
-    CHEAP_MAX_PRICE,
+    AFFIRM,
     CHECKOUT,
     CLEAR_CART,
     DETAILS,
@@ -32,49 +36,69 @@ from assistant.agent.models.offline.parse import (
     GREETING,
     HELP,
     NO_CHECKOUT,
+    ORDER_STATUS,
+    QUANTITY_ONLY,
     REMOVE,
     SEARCH,
     SIZE_ONLY,
+    START_OVER,
     THANKS,
+    UNKNOWN,
     UPDATE,
     VIEW_CART,
     ShopperRequest,
     parse_request,
+    says_start_over,
+)
+from assistant.agent.models.offline.references import (
+    Ask,
+    NotInCart,
+    cart_names,
+    names_a_shoe,
+    resolve_cart_line,
+    resolve_product,
 )
 from assistant.agent.models.offline.replies import (
     CAPABILITIES,
     EXAMPLES,
+    order_status_reply,
     product_title,
     reply_for,
     search_reply,
     size_text,
     sizes_text,
 )
-from assistant.shopdb.search import SearchFilters
+from assistant.agent.models.offline.searches import (
+    filters_note,
+    not_sold_reply,
+    plan_search,
+    stand_in_lead,
+    unknown_words_reply,
+)
 from assistant.shopdb.vocabulary import ShopVocabulary
 
 #: The question asked when an add has no size; a bare "9" in the next message answers it.
 ASK_SIZE = "Which size would you like for"
-#: Result lists grow by this many on "show me more", up to MAX_LIMIT.
-PAGE_SIZE, MAX_LIMIT = 5, 10
 NOT_UNDERSTOOD = "Sorry, I didn't understand that. " + EXAMPLES
-_ANY_GENDER = re.compile(r"\b(?:any|all) genders?\b|\bunisex\b|\bfor anyone\b|\beveryone\b")
+#: A reply that offers a search the shopper can accept with "yes": 'say "show me ..."'.
+_SUGGESTION = re.compile(r'[Ss]ay "(show me [^"]+)"')
+_MORE_PAIRS = re.compile(r"\b(?:more|extra|additional|another)\b")
+# Intents that name a shoe: one the shop does not sell gets `not_sold_reply`, not a tool call.
+_NAMING = {SEARCH, DETAILS, ADD, UPDATE, REMOVE, SIZE_ONLY, QUANTITY_ONLY, UNKNOWN}
 
 
 @dataclass(frozen=True)
 class Decision:
-    """The model's next message: some text, and the tool calls to make (name, args)."""
+    """The model's next message: some text, and the tool calls to make (name, args).
+
+    `lead` and `note` are not sent now: they are said with the results of the search this
+    decision calls (what it searched instead, and which filters were not in the message).
+    """
 
     text: str = ""
     tool_calls: tuple[tuple[str, dict[str, Any]], ...] = ()
-
-
-class _Ask(Exception):
-    """Raised inside a resolver to answer the shopper with a question instead of a call."""
-
-    def __init__(self, question: str) -> None:
-        super().__init__(question)
-        self.question = question
+    lead: str = ""
+    note: str = ""
 
 
 def decide(
@@ -105,8 +129,12 @@ class _Shop:
     ) -> None:
         self.conversation = conversation
         self.tools = tools
+        self.shop_vocabulary = vocabulary
         # Brands seen in results count too, so the model works before data/catalog.json exists.
         self.vocabulary = vocabulary.with_brands(conversation.brands_seen())
+
+    def parse(self, text: str) -> ShopperRequest:
+        return parse_request(text, self.vocabulary)
 
     # --- entry points --------------------------------------------------------------------
 
@@ -115,10 +143,9 @@ class _Shop:
         text = self.conversation.last_human_text()
         if not text.strip():
             return Decision("I can only read text messages. " + EXAMPLES)
-        request = parse_request(text, self.vocabulary)
         try:
-            return self.act(request)
-        except _Ask as ask:
+            return self.act(self.parse(text))
+        except Ask as ask:
             return Decision(ask.question)
 
     def after_tool_results(self) -> Decision:
@@ -126,19 +153,23 @@ class _Shop:
         results = self.conversation.pending_results()
         if not results:
             return Decision("Done. What else can I do for you?")
-        request = parse_request(self.conversation.last_human_text(), self.vocabulary)
+        request = self.parse(self.conversation.last_human_text())
         searched = [e for e in results if e.name == "search_products" and e.ok]
         added_this_turn = any(e.name == "add_to_cart" for e in self.conversation.this_turn())
         if request.then is not None and searched and not added_this_turn:
-            found = search_reply(searched[-1]).rsplit("\n", 1)[0]
+            summary = self.search_summary(searched[-1])
             if not self.conversation.shown_products():
-                return Decision(search_reply(searched[-1]) + " So there was nothing to add.")
+                return Decision(summary + " So there was nothing to add.")
+            found = summary.rsplit("\n", 1)[0]
             try:
                 add = self.act(request.then)
-            except _Ask as ask:
+            except Ask as ask:
                 return Decision(f"{found}\n\n{ask.question}")
             return replace(add, text="\n\n".join(t for t in (found, add.text) if t))
-        replies = [reply_for(exchange) for exchange in results]
+        replies = [
+            self.search_summary(e) if e.name == "search_products" and e.ok else reply_for(e)
+            for e in results
+        ]
         said_size = (request.then or request).size
         for index, exchange in enumerate(results):
             # Say so when the size was chosen for the shopper rather than said by them.
@@ -148,8 +179,25 @@ class _Shop:
                 replies[index] = f"I used {source}, {size}. {replies[index]}"
         return Decision("\n\n".join(replies))
 
+    def search_summary(self, exchange: ToolExchange) -> str:
+        """The reply to a search's results, with what the decision that made it wanted said.
+
+        That decision is found by deciding again on the conversation up to the call; it is
+        used only if it made this very call (another model may have made it).
+        """
+        index = self.conversation.call_index(exchange.call_id)
+        earlier = Decision()
+        if index > 0:
+            messages = self.conversation.messages[:index]
+            earlier = decide(messages, self.tools or None, self.shop_vocabulary)
+        if ("search_products", exchange.args) not in earlier.tool_calls:
+            earlier = Decision()
+        return search_reply(exchange, lead=earlier.lead, note=earlier.note)
+
     def act(self, request: ShopperRequest) -> Decision:
         """Dispatch one parsed request to its rule."""
+        if request.not_sold and request.intent in _NAMING:
+            return Decision(not_sold_reply(request, self.vocabulary))
         rules = {
             SEARCH: self.search,
             DETAILS: self.details,
@@ -157,12 +205,19 @@ class _Shop:
             UPDATE: self.update,
             REMOVE: self.remove,
             CLEAR_CART: self.clear_cart,
+            QUANTITY_ONLY: self.set_quantity,
+            SIZE_ONLY: self.size_only,
+            ORDER_STATUS: self.order_status,
+            AFFIRM: self.affirm,
             VIEW_CART: lambda _request: self.call("view_cart", {}),
             CHECKOUT: lambda _request: self.call("checkout", {}),
             NO_CHECKOUT: lambda _request: Decision(
                 "No problem, I won't check out. Your cart stays as it is."
             ),
-            SIZE_ONLY: self.size_only,
+            START_OVER: lambda _request: Decision(
+                "OK, starting over: no filters from earlier searches now. What are you looking "
+                'for? Try "running shoes under $120" or "sandals in size 9".'
+            ),
             GREETING: self.greet,
             HELP: lambda _request: Decision(CAPABILITIES + " " + EXAMPLES),
             THANKS: lambda _request: Decision("You're welcome! Anything else I can find for you?"),
@@ -197,89 +252,33 @@ class _Shop:
         return Decision(f"{hello} I'm the shop's offline assistant. {CAPABILITIES} {EXAMPLES}")
 
     def search(self, request: ShopperRequest) -> Decision:
-        """Search, merging the previous search's filters when the message refines it."""
-        return self.call("search_products", self.search_args(request))
+        """Search, refining the previous search or starting fresh (see `searches.py`)."""
+        if _names_nothing_known(request):
+            # Rerunning the last search would pretend to have understood: say so instead.
+            return Decision(unknown_words_reply(request))
+        plan = plan_search(request, self.conversation, self.previous_search(request))
+        decision = self.call("search_products", plan.args)
+        return replace(decision, lead=stand_in_lead(request), note=filters_note(plan))
 
-    def search_args(self, request: ShopperRequest) -> dict[str, Any]:
-        """Arguments for search_products: fresh, or the previous search refined."""
-        previous = self.conversation.last_search()
-        previous_args = dict(previous.args) if previous else {}
-        # Filters alone ("in blue", "Northpeak ones", "under $100") refine the last search;
-        # a new category or new free-text words start a fresh one unless "instead"/"cheaper".
-        refines = previous is not None and (
-            request.instead
-            or request.cheaper
-            or request.more
-            or (not request.query and request.category in (None, previous_args.get("category")))
-        )
-        args: dict[str, Any] = (
-            _search_filters(previous_args).model_dump(exclude_defaults=True) if refines else {}
-        )
-        if previous is not None and not self.conversation.shown_products():
-            # The last search found nothing: its free text is what to drop, not to keep.
-            args.pop("query", None)
-        if refines and "limit" in previous_args and not request.more:
-            args["limit"] = previous_args["limit"]
-        for key, value in (
-            ("category", request.category),
-            ("brand", request.brand),
-            ("color", request.colour),
-            ("gender", request.gender),
-            ("size", request.size),
-            ("query", request.query or None),
-        ):
-            if value is not None:
-                args[key] = value
-        if request.min_price is not None or request.max_price is not None:
-            args.pop("min_price", None)
-            args.pop("max_price", None)
-            if request.min_price is not None:
-                args["min_price"] = request.min_price
-            if request.max_price is not None:
-                args["max_price"] = request.max_price
-        elif request.cheap:
-            args["max_price"] = min(args.get("max_price", CHEAP_MAX_PRICE), CHEAP_MAX_PRICE)
-        if request.cheaper:
-            args["max_price"] = self.cheaper_ceiling(args.get("max_price"))
-            args.pop("min_price", None)
-        if request.more:
-            args["limit"] = min(int(previous_args.get("limit", PAGE_SIZE)) + PAGE_SIZE, MAX_LIMIT)
-        if _ANY_GENDER.search(request.text):
-            args.pop("gender", None)
-        elif not refines and "gender" not in args:
-            # The profile's gender is only a default for a fresh search; words always win.
-            gender = self.conversation.profile().get("gender")
-            if gender in ("women", "men", "kids"):
-                args["gender"] = gender
-        limit = args.pop("limit", None)
-        filters = SearchFilters(**args).model_dump(exclude_defaults=True)
-        return filters if limit is None else {**filters, "limit": limit}
+    def previous_search(self, request: ShopperRequest) -> ToolExchange | None:
+        """The search a message may refine: the last one, unless "start over" came since."""
+        search = self.conversation.last_search()
+        if search is None or "all" in request.clear:
+            return None
+        texts = self.conversation.human_texts_after(search.answered_at)
+        return None if any(says_start_over(text) for text in texts) else search
 
-    def cheaper_ceiling(self, current_max: float | None) -> float:
-        """A price ceiling for "cheaper": below the average price of the shoes just shown.
-
-        Below the average rather than below the cheapest, so a short list still leaves its
-        cheaper half (and whatever else costs less) instead of nothing at all.
-        """
-        prices = []
-        for product in self.conversation.shown_products():
-            try:
-                prices.append(float(product["price"]))
-            except (KeyError, TypeError, ValueError):
-                continue
-        if prices:
-            ceiling = float(math.floor(sum(prices) / len(prices)))
-        elif current_max:
-            ceiling = float(math.floor(float(current_max) * 0.8))
-        else:
-            ceiling = CHEAP_MAX_PRICE
-        return min(ceiling, float(current_max)) if current_max else ceiling
+    def affirm(self, _request: ShopperRequest) -> Decision:
+        """ "Yes" to a search the previous reply suggested runs it."""
+        if match := _SUGGESTION.search(self.conversation.previous_ai_text()):
+            return self.act(self.parse(match.group(1)))
+        return Decision("Great! What would you like to do next? " + EXAMPLES)
 
     def details(self, request: ShopperRequest) -> Decision:
         """Show one shoe's details; an unknown name with filters falls back to a search."""
         try:
-            product = self.resolve_product(request)
-        except _Ask:
+            product = resolve_product(self.conversation, request)
+        except Ask:
             if request.brand or request.colour or request.category:
                 return self.search(replace(request, intent=SEARCH))
             raise
@@ -287,13 +286,16 @@ class _Shop:
 
     def add(self, request: ShopperRequest) -> Decision:
         """Add a referenced shoe; without a size use the profile's size if it is in stock."""
-        product = self.resolve_product(request)
+        if request.quantity is not None and not _points_at_a_shoe(request) and self.focus_lines():
+            # "I'll take two" just after adding one: two pairs of that shoe, not two more.
+            return self.set_quantity(request)
+        product = resolve_product(self.conversation, request)
         title = product_title(product) if product.get("name") else "that shoe"
         in_stock = sizes_in_stock(product)
         size, note = request.size, ""
         if size is None:
             if in_stock == []:
-                raise _Ask(f"Sorry, {title} is out of stock in every size.")
+                raise Ask(f"Sorry, {title} is out of stock in every size.")
             # The size of the search that listed it, else the profile's size, if in stock.
             for candidate in (self.searched_size(), self.profile_size()):
                 if candidate is not None and in_stock is not None and candidate in in_stock:
@@ -302,7 +304,7 @@ class _Shop:
                     break
             else:
                 stock_note = f" In stock: {sizes_text(in_stock)}." if in_stock else ""
-                raise _Ask(f"{ASK_SIZE} {title}?{stock_note}")
+                raise Ask(f"{ASK_SIZE} {title}?{stock_note}")
         args = {
             "product_id": product["product_id"],
             "size": size,
@@ -312,9 +314,19 @@ class _Shop:
 
     def update(self, request: ShopperRequest) -> Decision:
         """Change the size and/or quantity of a cart line."""
-        line = self.resolve_cart_line(request)
+        try:
+            line = resolve_cart_line(self.conversation, request)
+        except NotInCart as missing:
+            if request.quantity is not None and request.quantity > 0:
+                # "set the quantity of the canvas sneaker to 2" before it is in the cart.
+                return self.add(replace(request, intent=ADD))
+            raise Ask(f'{missing.question} Say "add it" to put it there.') from None
+        return self.change_line(line, request)
+
+    def change_line(self, line: dict[str, Any], request: ShopperRequest) -> Decision:
+        """Give a cart line the size and/or quantity the message says."""
         if request.size is None and request.quantity is None:
-            raise _Ask(
+            raise Ask(
                 f"What should I change for {line.get('name') or 'that item'}: "
                 'the size (e.g. "change the size to 9") or the quantity ("make it 2 pairs")?'
             )
@@ -324,12 +336,58 @@ class _Shop:
         if request.size is not None and request.size != line["size"]:
             args["new_size"] = request.size
         if len(args) == 2:
-            raise _Ask(f"{line.get('name') or 'That item'} is already in size {request.size:g}.")
+            raise Ask(f"{line.get('name') or 'That item'} is already in size {request.size:g}.")
         return self.call("update_cart_item", args)
+
+    def set_quantity(self, request: ShopperRequest) -> Decision:
+        """A number of pairs (and maybe a size) with no shoe named."""
+        if request.size is not None and self.conversation.previous_ai_text().startswith(ASK_SIZE):
+            return self.size_only(request)  # "2 pairs in a 9" answers "which size?"
+        return self.set_quantity_of_focus(request)
+
+    def set_quantity_of_focus(self, request: ShopperRequest) -> Decision:
+        """ "2 pairs", "two of them", "I want 3": that many pairs of the shoe in focus.
+
+        The shoe just added, changed or looked at gets that quantity if it is in the cart ("two
+        more" adds two), and is added with it if not; with no shoe in focus, the only cart line
+        does, and with several the shopper is asked which.
+        """
+        cart = self.conversation.cart() or []
+        focus = self.conversation.focus_product_id()
+        in_cart = self.focus_lines()
+        if in_cart and _MORE_PAIRS.search(request.text):
+            line = in_cart[-1]
+            size = request.size if request.size is not None else line["size"]
+            args = {"product_id": line["product_id"], "size": size}
+            return self.call("add_to_cart", {**args, "quantity": request.quantity})
+        if in_cart:
+            return self.change_line(in_cart[-1], request)
+        if focus is not None:
+            pointed = replace(request.reference, pronoun=True)
+            return self.add(replace(request, intent=ADD, reference=pointed))
+        if len(cart) == 1:
+            return self.change_line(cart[0], request)
+        pairs = f"{request.quantity} {'pair' if request.quantity == 1 else 'pairs'}"
+        if cart:
+            raise Ask(f"Which shoe should have {pairs}? Your cart has: {cart_names(cart)}.")
+        raise Ask(f"Which shoe would you like {pairs} of? " + EXAMPLES)
+
+    def focus_lines(self) -> list[dict[str, Any]]:
+        """The cart lines of the shoe just added, changed or looked at (the last changed last)."""
+        focus = self.conversation.focus_product_id()
+        lines = [line for line in self.conversation.cart() or [] if line.get("product_id") == focus]
+        change = self.conversation.last_cart_change()
+        changed = change.args.get("new_size", change.args.get("size")) if change else None
+        return sorted(lines, key=lambda line: line.get("size") == changed)
 
     def remove(self, request: ShopperRequest) -> Decision:
         """Remove a cart line."""
-        line = self.resolve_cart_line(request)
+        try:
+            line = resolve_cart_line(self.conversation, request)
+        except NotInCart as missing:
+            cart = self.conversation.cart() or []
+            has = f" Your cart has: {cart_names(cart)}." if cart else " Your cart is empty."
+            raise Ask(f"{missing.question[:-1]}, so there's nothing to remove.{has}") from None
         return self.call(
             "remove_from_cart", {"product_id": line["product_id"], "size": line["size"]}
         )
@@ -352,12 +410,20 @@ class _Shop:
     def size_only(self, request: ShopperRequest) -> Decision:
         """A bare size: answers "which size?" if asked, else narrows the search to that size."""
         if self.conversation.previous_ai_text().startswith(ASK_SIZE):
-            earlier = parse_request(self.conversation.previous_human_text(), self.vocabulary)
-            if earlier.intent == ADD:
-                return self.add(replace(earlier, size=request.size))
+            earlier = self.parse(self.conversation.previous_human_text())
+            quantity = request.quantity or earlier.quantity
+            answered = replace(earlier, size=request.size, quantity=quantity)
+            if earlier.intent == QUANTITY_ONLY:
+                return self.set_quantity_of_focus(answered)
+            if earlier.intent in (ADD, UPDATE):
+                return self.act(answered)
         return self.search(replace(request, intent=SEARCH))
 
-    # --- resolving references ------------------------------------------------------------
+    def order_status(self, _request: ShopperRequest) -> Decision:
+        """ "Where is my order?": what became of each checkout of this conversation."""
+        return Decision(order_status_reply(self.conversation.checkouts(), self.conversation.cart()))
+
+    # --- sizes the shopper did not say ---------------------------------------------------
 
     def searched_size(self) -> float | None:
         """The size filter of the latest search, if it had one."""
@@ -384,145 +450,18 @@ class _Shop:
         except (KeyError, TypeError, ValueError):
             return None
 
-    def resolve_product(self, request: ShopperRequest) -> dict[str, Any]:
-        """The product a message points at, from the latest results (raises _Ask if unclear)."""
-        shown = self.conversation.shown_products()
-        known = self.conversation.known_products()
-        reference = request.reference
-        if reference.ordinal is not None:
-            if not shown:
-                raise _Ask("I haven't shown you any shoes yet. " + EXAMPLES)
-            index = reference.ordinal - 1 if reference.ordinal > 0 else len(shown) - 1
-            if not 0 <= index < len(shown) and len(shown) == 1:
-                raise _Ask(f'I only showed one shoe, {product_title(shown[0])}; say "add it".')
-            if not 0 <= index < len(shown):
-                raise _Ask(f"I only showed {len(shown)}; pick a number from 1 to {len(shown)}.")
-            return shown[index]
-        # Results in display order first, then anything else seen (details, older searches).
-        shown_ids = [product["product_id"] for product in shown]
-        pool = shown + [p for pid, p in known.items() if pid not in shown_ids]
-        if reference.superlative is not None and shown:
-            return _superlative(shown, reference.superlative)
-        if request.brand or request.colour or reference.words:
-            matches = [p for p in pool if _matches(p, request)]
-            if matches:
-                return matches[0]
-            if not reference.pronoun:
-                raise _Ask(_no_match_question(request, bool(shown)))
-        focus = self.conversation.focus_product_id()
-        if focus is not None:
-            return known.get(focus, {"product_id": focus})
-        if len(shown) == 1:
-            return shown[0]
-        if shown:
-            raise _Ask(
-                'Which one do you mean? Say "the first", "the second", … or the shoe\'s name.'
-            )
-        raise _Ask("I haven't shown you any shoes yet. " + EXAMPLES)
 
-    def resolve_cart_line(self, request: ShopperRequest) -> dict[str, Any]:
-        """The cart line a message points at (raises _Ask if there is none or it is unclear)."""
-        cart = self.conversation.cart()
-        if cart is None:
-            change = self.conversation.last_cart_change()
-            if change is None:
-                raise _Ask("Your cart is empty, so there's nothing to change yet.")
-            args = change.args
-            cart = [
-                {
-                    "product_id": args.get("product_id"),
-                    "size": args.get("new_size", args.get("size")),
-                    "name": None,
-                }
-            ]
-        if not cart:
-            raise _Ask("Your cart is empty, so there's nothing to change yet.")
-        reference = request.reference
-        known = self.conversation.known_products()
-        if request.brand or request.colour or reference.words:
-            matches = [
-                line
-                for line in cart
-                if _matches({**known.get(line["product_id"], {}), **line}, request)
-            ]
-            if matches:
-                return matches[0]
-        if reference.ordinal is not None:
-            # "the second one" counts the result list; find that shoe in the cart.
-            try:
-                product = self.resolve_product(request)
-            except _Ask:
-                product = {}
-            for line in cart:
-                if line.get("product_id") == product.get("product_id"):
-                    return line
-        change = self.conversation.last_cart_change()
-        if change is not None:
-            product_id = change.args.get("product_id")
-            size = change.args.get("new_size", change.args.get("size"))
-            for line in cart:
-                if line.get("product_id") == product_id and line.get("size") == size:
-                    return line
-            for line in cart:
-                if line.get("product_id") == product_id:
-                    return line
-        if len(cart) == 1:
-            return cart[0]
-        names = "; ".join(
-            f"{line.get('name') or line['product_id']} (size {size_text(line.get('size'))})"
-            for line in cart
-        )
-        raise _Ask(f"Which item do you mean? Your cart has: {names}.")
+def _points_at_a_shoe(request: ShopperRequest) -> bool:
+    """Does the message say which shoe (position, pronoun, name, brand or colour)?"""
+    return request.reference.given or names_a_shoe(request) or bool(request.reference.kind_words)
 
 
-def _matches(product: dict[str, Any], request: ShopperRequest) -> bool:
-    """Does a product fit the brand, colour and name words of a message?"""
-    if request.brand and product.get("brand") and product.get("brand") != request.brand:
-        return False
-    colours = product.get("colors")
-    if request.colour and not (isinstance(colours, list) and request.colour in colours):
-        return False
-    words = request.reference.words
-    if words:
-        title = f"{product.get('brand') or ''} {product.get('name') or ''}".lower()
-        name_words = re.findall(r"[a-z0-9][a-z0-9'-]*", title)
-        if not any(word in name_words for word in words):
-            return False
-    return bool(request.brand or request.colour or words)
-
-
-def _search_filters(args: dict[str, Any]) -> SearchFilters:
-    """The `SearchFilters` among an earlier search call's `args`, leaving out bad values.
-
-    Another model may have written that call; one bad value must not stop the shopper from
-    refining the search. Arguments that are no filter (`limit`) are ignored.
-    """
-    try:
-        return SearchFilters.model_validate(args)
-    except ValidationError as error:
-        bad = {str(problem["loc"][0]) for problem in error.errors() if problem["loc"]}
-        return SearchFilters.model_validate({k: v for k, v in args.items() if k not in bad})
-
-
-def _superlative(products: list[dict[str, Any]], which: str) -> dict[str, Any]:
-    """The cheapest, priciest or best-rated product; ties go to the earlier one."""
-
-    def number(product: dict[str, Any], key: str) -> float:
-        try:
-            return float(product.get(key) or 0)
-        except (TypeError, ValueError):
-            return 0.0
-
-    if which == "cheapest":
-        return min(products, key=lambda p: number(p, "price"))
-    if which == "priciest":
-        return max(products, key=lambda p: number(p, "price"))
-    return max(products, key=lambda p: number(p, "rating"))
-
-
-def _no_match_question(request: ShopperRequest, shown_any: bool) -> str:
-    """Say which words matched nothing, so the shopper can rephrase."""
-    said = " ".join(str(x) for x in (request.colour, request.brand, *request.reference.words) if x)
-    if not shown_any:
-        return f'I haven\'t shown any shoes matching "{said}" yet. Try "show me {said} shoes".'
-    return f'None of the shoes I showed match "{said}". Say "the first", "the second", … instead.'
+def _names_nothing_known(request: ShopperRequest) -> bool:
+    """A search message whose only content is words the shop does not know ("zorblax")."""
+    return (
+        bool(request.reference.words)
+        and not request.has_filters
+        and request.size is None
+        and not (request.more or request.cheaper or request.instead or request.clear)
+        and request.intent != UNKNOWN
+    )

@@ -1,53 +1,45 @@
 """Turn one shopper message into a `ShopperRequest` the offline model can act on.
 
 The parser only reads words; it knows nothing about the conversation. Deciding what "it" or
-"the second one" points at, and which filters a refinement keeps, happens in `decide.py`, which
-reads the earlier tool results. The shop's words (categories, genders, colours, brands) are the
-ones catalog search understands: `assistant.shopdb.vocabulary`.
+"the second one" points at, and which filters a refinement keeps, happens in `decide.py` and
+`searches.py`, which read the earlier tool results. The shop's words (categories, genders,
+colours, brands, and the kinds of shoe and brands it does not sell) are
+`assistant.shopdb.vocabulary`; the numbers (prices, quantities, sizes) are read by `amounts.py`.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 
+from assistant.agent.models.offline.amounts import (
+    read_prices,
+    read_quantity,
+    read_size,
+    read_size_after_to,
+)
+from assistant.agent.models.offline.scanner import Scanner, normalise, phrase_pattern
 from assistant.shopdb.vocabulary import (
     CATEGORY_HINTS,
+    CATEGORY_STAND_INS,
     CATEGORY_WORDS,
     GENDER_WORDS,
+    OTHER_BRAND_NAMES,
     STOPWORDS,
+    UNSOLD_KIND_WORDS,
     ShopVocabulary,
 )
-
-#: Longest message the parser reads; the rest of a pasted essay is ignored, not crashed on.
-MAX_PARSE_CHARS = 1000
 
 #: Price ceiling used for "cheap", "affordable", "budget".
 CHEAP_MAX_PRICE = 80.0
 
 # Intents a message can have. Plain strings keep the model's dispatch readable.
-GREETING, HELP, THANKS, GOODBYE = "greeting", "help", "thanks", "goodbye"
+GREETING, HELP, THANKS, GOODBYE, AFFIRM = "greeting", "help", "thanks", "goodbye", "affirm"
 SEARCH, DETAILS, ADD, UPDATE, REMOVE = "search", "details", "add", "update", "remove"
 CLEAR_CART, VIEW_CART, CHECKOUT, NO_CHECKOUT = "clear_cart", "view_cart", "checkout", "no_checkout"
-SIZE_ONLY, UNKNOWN = "size_only", "unknown"
+ORDER_STATUS, START_OVER = "order_status", "start_over"
+SIZE_ONLY, QUANTITY_ONLY, UNKNOWN = "size_only", "quantity_only", "unknown"
 
-_NUMBER_WORDS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "a": 1,
-    "a single": 1,
-    "a couple of": 2,
-    "a couple": 2,
-}
 _ORDINAL_WORDS = {
     "first": 1,
     "second": 2,
@@ -73,9 +65,6 @@ _ORDINAL_WORDS = {
     "top": 1,
 }
 
-_SIZE = r"(\d{1,2}(?:\.5|\.0)?)(\s*(?:1/2|½))?"
-_MONEY = r"\$?\s*(\d+(?:\.\d{1,2})?)"
-
 # Words of a conversation with the assistant, besides the shop's stop words; whatever is left
 # over becomes the free-text query.
 _CONVERSATION_WORDS = """
@@ -90,7 +79,8 @@ no not now then again recommend suggest browse list hey hi hello thanks thank in
 style let lets let's there's whats what's hmm um uh so but if as way wear wearing pick picks
 number item result results rated rating ratings review reviews top another am mine add put take
 grab tell details detail info information describe change switch swap update make remove delete
-drop cart basket bag checkout check out place empty clear help don't dont yet wait
+drop cart basket bag checkout check out place empty clear help don't dont yet wait set actually
+quantity qty carry sell stock stocked bump increase decrease reduce begin fine
 """
 _STOP_WORDS = STOPWORDS | frozenset(_CONVERSATION_WORDS.split())
 
@@ -103,11 +93,62 @@ def _longest_first(table: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ..
     }
 
 
+def _phrases_longest_first(table: dict[str, str]) -> dict[str, str]:
+    return dict(sorted(table.items(), key=lambda item: -len(item[0])))
+
+
 _CATEGORY_PHRASES = _longest_first(CATEGORY_WORDS)
+_STAND_IN_PHRASES = {
+    key: tuple(sorted(words, key=len, reverse=True)) for key, words in CATEGORY_STAND_INS.items()
+}
 _CATEGORY_HINT_PHRASES = {
     key: tuple(sorted(hints, key=len, reverse=True)) for key, hints in CATEGORY_HINTS.items()
 }
 _GENDER_PHRASES = _longest_first(GENDER_WORDS)
+_UNSOLD_KIND_PHRASES = _phrases_longest_first(
+    {phrase: kind for kind, phrases in UNSOLD_KIND_WORDS.items() for phrase in phrases}
+)
+_OTHER_BRAND_PHRASES = _phrases_longest_first(OTHER_BRAND_NAMES)
+
+#: Filter -> the words that name it, for "forget the price", "drop the colour filter".
+_FILTER_WORDS = {
+    "gender": r"gender",
+    "price": r"(?:price|budget)(?: limit| cap| range)?",
+    "color": r"colou?r",
+    "brand": r"brand",
+    "size": r"size",
+}
+_DROP = r"\b(?:forget|ignore|drop|remove|lose|clear|skip|never mind|without) (?:the |my |a |any )?"
+
+
+def _clears(name: str, *phrases: str) -> re.Pattern[str]:
+    """ "any price", "whatever price", "forget the price (filter)", plus `phrases`."""
+    word = _FILTER_WORDS[name]
+    return re.compile(
+        "|".join(
+            (
+                rf"\b(?:any|all|whatever|every|either) {word}s?\b",
+                rf"{_DROP}{word}(?: filters?)?\b",
+                rf"\b{word} doesn'?t matter\b",
+                *phrases,
+            )
+        )
+    )
+
+
+#: Filter -> the words that drop it from the search: "any gender", "forget the price", ...;
+#: "all" (start over, new search) drops every filter, and the search after it starts fresh.
+_CLEARS = {
+    "all": re.compile(
+        r"\b(?:start(?:ing)? (?:over|again|afresh)|new search|from scratch|"
+        r"(?:clear|reset|drop|remove|forget) (?:the |all |all the |my |any )?filters|no filters)\b"
+    ),
+    "gender": _clears("gender", r"\bfor anyone\b", r"\beveryone\b"),
+    "price": _clears("price", r"\bno (?:price limit|budget|price cap|max(?:imum)? price)\b"),
+    "color": _clears("color"),
+    "brand": _clears("brand"),
+    "size": _clears("size"),
+}
 
 _RE_CHECKOUT = re.compile(
     r"\b(?:check ?out|checkout|place (?:the|my|an|this|our) order|place order|"
@@ -118,13 +159,17 @@ _RE_NO_CHECKOUT = re.compile(
     r"\b(?:don'?t|do not|not yet|no need to|wait|hold on|never mind)\b"
     r".*\b(?:check ?out|checkout|buy|order|pay|purchase)"
 )
+# "Start over" clears the search's filters, not the cart (see `_CLEARS`).
 _RE_CLEAR_CART = re.compile(
-    r"\b(?:empty|clear)\b.*\b(?:cart|basket|bag)\b|\b(?:remove|delete|drop) (?:everything|all)\b|"
-    r"\bstart over\b"
+    r"\b(?:empty|clear)\b.*\b(?:cart|basket|bag)\b|\b(?:remove|delete|drop) (?:everything|all)\b"
 )
-_RE_REMOVE = re.compile(r"\b(?:remove|delete|drop|take (?:out|off)|get rid of)\b")
+_RE_REMOVE = re.compile(
+    r"\b(?:remove|delete|drop|take (?!a look)(?:[\w'-]+ ){0,4}?(?:out|off)|get rid of)\b|"
+    r"\bout of (?:my |the )?(?:cart|basket|bag)\b"
+)
 _RE_UPDATE = re.compile(
-    r"\b(?:change|switch|swap|update|make (?:it|that|them|those|the \w+)|instead of|"
+    r"\b(?:change|switch|swap|update|set|bump|increase|decrease|reduce|"
+    r"make (?:it|that|them|those|the \w+)|instead of|"
     r"actually)\b"
 )
 _RE_ADD = re.compile(
@@ -172,6 +217,23 @@ _RE_COMPOUND = re.compile(
 )
 
 
+_RE_ORDER_STATUS = re.compile(
+    r"\b(?:where(?:'s| is| are)?|status|track(?:ing)?|check(?: on)?|"
+    r"what(?:'s| is)? happen(?:ed|ing)|did|has|have|is|was|were|any (?:news|updates?))\b[^.?!]*"
+    r"\b(?:my|our|the) (?:orders?|purchases?|checkouts?)\b(?! (?:it|them|now|these|those)\b)"
+    r"|\b(?:my|our|the) (?:orders?|purchases?|checkouts?)\b[^.?!]*\b(?:approved|confirmed|"
+    r"accepted|rejected|declined|go(?:ne)? through|went through|placed|status|shipped|arrived?)\b"
+    r"|\border status\b"
+)
+# A yes and nothing else ("sure, go ahead") accepts what the assistant just suggested.
+_YES = "yes yeah yep yup sure ok okay alright ahead"
+_YES_WITH = (
+    "please great perfect go do it sounds good let's lets see show me them those that why not"
+)
+_AFFIRM_CORE = frozenset(_YES.split())
+_AFFIRM_WORDS = _AFFIRM_CORE | frozenset(_YES_WITH.split()) | {"thanks", "thank", "you"}
+
+
 @dataclass(frozen=True)
 class Reference:
     """How a message points at a product shown earlier ("the second one", "the blue ones")."""
@@ -180,6 +242,7 @@ class Reference:
     pronoun: bool = False  # "it", "that one", "them"
     superlative: str | None = None  # "cheapest" | "priciest" | "best_rated"
     words: tuple[str, ...] = ()  # leftover words, matched against product names
+    kind_words: tuple[str, ...] = ()  # category words said ("sneaker", "court"), which names hold
 
     @property
     def given(self) -> bool:
@@ -207,6 +270,10 @@ class ShopperRequest:
     more: bool = False
     instead: bool = False
     reference: Reference = field(default_factory=Reference)
+    stand_in: str | None = None  # "gym": said for shoes the shop files under `category`
+    unsold_kind: str | None = None  # "golf shoes": a kind of shoe the shop does not sell
+    other_brand: str | None = None  # "Nike": a brand the shop does not sell
+    clear: frozenset[str] = frozenset()  # filters to drop: "gender", "price", ... or "all"
     then: ShopperRequest | None = None  # the "and add the first in size 9" half of a compound
 
     @property
@@ -224,149 +291,13 @@ class ShopperRequest:
             )
         ) or bool(self.cheap or self.query)
 
-
-def normalise(text: str) -> str:
-    """Lower-case, straighten quotes, collapse spaces, and cut to `MAX_PARSE_CHARS`."""
-    text = text[:MAX_PARSE_CHARS].lower()
-    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u00a0", " ")
-    text = text.replace("\u2013", "-").replace("\u2014", "-")
-    return re.sub(r"\s+", " ", text).strip()
+    @property
+    def not_sold(self) -> str | None:
+        """The brand or kind of shoe the message asks for that the shop does not sell."""
+        return self.other_brand or self.unsold_kind
 
 
-@lru_cache(maxsize=4096)
-def phrase_pattern(phrase: str) -> re.Pattern[str]:
-    """Whole-word, case-insensitive pattern for a vocabulary phrase."""
-    return re.compile(r"(?<!\w)" + re.escape(phrase) + r"(?!\w)", re.IGNORECASE)
-
-
-class _Scanner:
-    """Holds the message text and blanks out each phrase once it has been understood.
-
-    Blanking keeps one word from being read twice, e.g. the 120 in "under $120" is a price and
-    so can no longer be taken for a size or a quantity.
-    """
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.rest = text
-
-    def take(self, pattern: re.Pattern[str] | str) -> re.Match[str] | None:
-        """Find `pattern` in what is left, blank it out, and return the match."""
-        match = re.search(pattern, self.rest)
-        if match is not None:
-            start, end = match.span()
-            self.rest = self.rest[:start] + " " * (end - start) + self.rest[end:]
-        return match
-
-    def take_choice(self, *tables: dict[str, tuple[str, ...]]) -> str | None:
-        """Return the first key of the first table one of whose phrases appears in the text.
-
-        A later table is read only when no phrase of an earlier one appears. Every phrase of
-        the winning key, in every table, is blanked, so "hiking boots" leaves no "boots" behind
-        to end up in the free-text query.
-        """
-        for table in tables:
-            winner = next(
-                (key for key, phrases in table.items() if any(self.find(p) for p in phrases)),
-                None,
-            )
-            if winner is not None:
-                for phrase in (phrase for table in tables for phrase in table.get(winner, ())):
-                    while self.take(phrase_pattern(phrase)):
-                        pass
-                return winner
-        return None
-
-    def find(self, phrase: str) -> bool:
-        """Is `phrase` in what is left of the text (whole words only)?"""
-        return phrase_pattern(phrase).search(self.rest) is not None
-
-    def take_mapped(self, table: dict[str, str]) -> str | None:
-        """Return the value of the first phrase of `table` that appears in the text."""
-        for phrase, value in table.items():
-            if self.take(phrase_pattern(phrase)):
-                return value
-        return None
-
-
-def _size_value(number: str, half: str | None) -> float | None:
-    """Convert a matched size to a float, or None if it is not a plausible shoe size."""
-    value = float(number) + (0.5 if half else 0.0)
-    if 1 <= value <= 16 and (value * 2).is_integer():
-        return value
-    return None
-
-
-def _read_prices(scan: _Scanner) -> tuple[float | None, float | None]:
-    """Read a price range ("between 80 and 150", "under $120", "around 100", "$90")."""
-    for pattern in (
-        rf"\bbetween\s+{_MONEY}\s*(?:and|to|-)\s*{_MONEY}",
-        rf"\bfrom\s+{_MONEY}\s+to\s+{_MONEY}",
-        rf"\$\s*(\d+(?:\.\d{{1,2}})?)\s*(?:-|to)\s*{_MONEY}",
-        r"\b(\d+)\s*(?:-|to)\s*(\d+)\s*(?:dollars|bucks|usd)\b",
-    ):
-        if match := scan.take(pattern):
-            low, high = sorted((float(match.group(1)), float(match.group(2))))
-            return low, high
-    if match := scan.take(
-        rf"(?:\b(?:under|below|less than|cheaper than|up to|no more than|not more than|"
-        rf"max(?:imum)?(?: of)?|at most|within|budget(?: of| is)?)|<=?)\s*{_MONEY}"
-    ):
-        return None, float(match.group(1))
-    if match := scan.take(
-        rf"(?:\b(?:over|above|more than|at least|min(?:imum)?(?: of)?|starting (?:at|from))|>=?)"
-        rf"\s*{_MONEY}(?!\s*(?:pairs?|sizes?))"
-    ):
-        return float(match.group(1)), None
-    if match := scan.take(rf"\b(?:around|about|roughly|approximately|~)\s*{_MONEY}\b"):
-        centre = float(match.group(1))
-        return round(centre * 0.8, 2), round(centre * 1.2, 2)
-    if match := scan.take(r"\$\s*(\d+(?:\.\d{1,2})?)|\b(\d+(?:\.\d{1,2})?)\s*(?:dollars|bucks)\b"):
-        return None, float(match.group(1) or match.group(2))
-    return None, None
-
-
-def _read_quantity(scan: _Scanner) -> int | None:
-    """Read a quantity ("x2", "2 pairs", "two pairs", "qty 3", "make it 2")."""
-    words = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
-    # "a" is a number only before "pair": "make it a 10" is a size, not one pair.
-    counted = "|".join(w for w in _NUMBER_WORDS if not w.startswith("a"))
-    for pattern in (
-        r"\bx\s*(\d{1,2})\b",
-        r"\b(\d{1,2})\s*x\b",
-        rf"\b(\d{{1,2}}|{words})\s+(?:pairs?|of (?:them|those|these|it))\b",
-        rf"\b(?:qty|quantity)\s*(?:of|to|:|=)?\s*(\d{{1,2}}|{words})\b",
-        rf"\bmake (?:it|that|them|those) (\d{{1,2}}|{counted})\b(?!\s*(?:\.5|1/2))",
-        rf"\b(?:take|add|get|grab|want|need|have) ({counted})\b(?!\s*(?:\.\d|%|dollars))",
-    ):
-        if match := scan.take(pattern):
-            token = match.group(1)
-            return int(token) if token.isdigit() else _NUMBER_WORDS[token]
-    return None
-
-
-def _read_size(scan: _Scanner) -> float | None:
-    """Read a shoe size ("size 10", "10.5", "in a 9", "make it a 9.5", "size 9 1/2")."""
-    for pattern in (
-        rf"\bsize\s*(?:of\s*|is\s*|:\s*)?{_SIZE}",
-        rf"\b(?:in|at)\s+(?:an?\s+)?{_SIZE}\b(?!\s*(?:pairs?|dollars|bucks|usd|%))",
-        rf"\bmake (?:it|that|them|those) an?\s+{_SIZE}",
-        rf"\b(?:i wear|i'?m)\s+(?:an?\s+)?{_SIZE}",
-        rf"^{_SIZE}(?:\s*(?:please|pls|thanks))?$",
-    ):
-        match = scan.take(pattern)
-        if not match:
-            continue
-        if (value := _size_value(*match.group(1, 2))) is not None:
-            return value
-        if pattern.startswith(r"\bsize"):
-            # The shopper said "size 30" outright: pass it on so the shop answers that it does
-            # not exist, rather than quietly choosing another size.
-            return float(match.group(1)) + (0.5 if match.group(2) else 0.0)
-    return None
-
-
-def _read_reference(scan: _Scanner) -> Reference:
+def _read_reference(scan: Scanner) -> Reference:
     """Read how the message points at an earlier product."""
     superlative = None
     for name, pattern in (
@@ -389,32 +320,63 @@ def _read_reference(scan: _Scanner) -> Reference:
     return Reference(ordinal=ordinal, pronoun=pronoun, superlative=superlative)
 
 
+def _read_category(
+    scan: Scanner,
+) -> tuple[str | None, str | None, str | None, tuple[str, ...]]:
+    """The category a message names, the stand-in word it named it by ("gym"), the kind of shoe
+    the shop does not sell that it names instead ("golf shoes"), and the category words said.
+
+    A kind the shop does not sell counts only when no category word is said outside it: "rain
+    boots" is a kind the shop does not sell, "casual shoes for golf" are casual shoes.
+    """
+    tables = (_CATEGORY_PHRASES, _STAND_IN_PHRASES, _CATEGORY_HINT_PHRASES)
+    said = [p for phrases in _CATEGORY_PHRASES.values() for p in phrases if scan.find(p)]
+    heard = [p for table in tables for phrases in table.values() for p in phrases if scan.find(p)]
+    if (unsold := scan.first_of(_UNSOLD_KIND_PHRASES)) is not None:
+        probe = Scanner(scan.rest)
+        probe.take(phrase_pattern(unsold))
+        named = (_CATEGORY_PHRASES, _STAND_IN_PHRASES)
+        if not any(probe.find(p) for table in named for ps in table.values() for p in ps):
+            scan.take(phrase_pattern(unsold))
+            return None, None, _UNSOLD_KIND_PHRASES[unsold], ()
+    stand_in = None
+    if not said:
+        stand_in = next((p for ps in _STAND_IN_PHRASES.values() for p in ps if scan.find(p)), None)
+    category = scan.take_choice(*tables)
+    kind_words = tuple(dict.fromkeys(word for phrase in heard for word in phrase.split()))
+    return category, stand_in, None, kind_words
+
+
 def _leftover_words(rest: str) -> tuple[str, ...]:
     """Words nobody understood yet: candidates for product names and the free-text query."""
     words = re.findall(r"[a-z][a-z0-9'-]*", rest)
     return tuple(w for w in words if w not in _STOP_WORDS and len(w) > 1)
 
 
+def _is_affirmation(text: str) -> bool:
+    """ "yes", "sure, go ahead", "ok please": a yes and nothing else."""
+    words = re.findall(r"[a-z']+", text)
+    return bool(words) and set(words) <= _AFFIRM_WORDS and bool(set(words) & _AFFIRM_CORE)
+
+
 def _parse_one(text: str, vocabulary: ShopVocabulary) -> ShopperRequest:
     """Parse a single clause (no compound splitting)."""
-    scan = _Scanner(text)
-    checkout_said = bool(_RE_CHECKOUT.search(text))
-    min_price, max_price = _read_prices(scan)
+    scan = Scanner(text)
+    clear = frozenset(key for key, pattern in _CLEARS.items() if scan.take(pattern))
+    min_price, max_price = read_prices(scan)
     cheaper = bool(scan.take(_RE_CHEAPER))
     cheap = bool(scan.take(r"\b(?:cheap|inexpensive|affordable|budget|bargain)\b"))
-    quantity = _read_quantity(scan)
-    size = _read_size(scan)
-    more = bool(_RE_MORE.search(text))
-    instead = bool(_RE_INSTEAD.search(text))
+    quantity = read_quantity(scan)
+    size = read_size(scan)
+    size_to = read_size_after_to(scan) if size is None else None
     # Brands first: "Switchback Trail Co." must not lose its "trail" to the category.
     brand = scan.take_mapped(vocabulary.brands)
+    other_brand = None if brand else scan.take_mapped(_OTHER_BRAND_PHRASES)
     gender = scan.take_choice(_GENDER_PHRASES)
-    category = scan.take_choice(_CATEGORY_PHRASES, _CATEGORY_HINT_PHRASES)
+    category, stand_in, unsold_kind, kind_words = _read_category(scan)
     colour = scan.take_mapped(vocabulary.colors)
     reference = _read_reference(scan)
     words = _leftover_words(scan.rest)
-    reference = replace(reference, words=words)
-
     request = ShopperRequest(
         intent=UNKNOWN,
         text=text,
@@ -428,34 +390,55 @@ def _parse_one(text: str, vocabulary: ShopVocabulary) -> ShopperRequest:
         quantity=quantity,
         cheap=cheap,
         cheaper=cheaper,
-        more=more,
-        instead=instead,
-        reference=reference,
+        more=bool(_RE_MORE.search(text)),
+        instead=bool(_RE_INSTEAD.search(text)),
+        reference=replace(reference, words=words, kind_words=kind_words),
+        stand_in=stand_in,
+        unsold_kind=unsold_kind,
+        other_brand=other_brand,
+        clear=clear,
     )
-    size_to = re.search(rf"\bto\s+(?:an?\s+)?{_SIZE}\b(?!\s*(?:pairs?|dollars|\$))", text)
-    points_at_product = reference.given or bool(brand) or bool(words)
+    intent = _intent(request, size_to=size_to)
+    if intent == UPDATE and size is None and size_to is not None:
+        # "change the size to 9", "swap to a 9.5": the new size follows "to".
+        request = replace(request, size=size_to)
+    # Only words the catalog uses go to the search: "comfy" would match nothing and hide all.
+    query = " ".join(w for w in words if vocabulary.searchable(w)) if intent == SEARCH else ""
+    return replace(request, intent=intent, query=query)
+
+
+def _intent(request: ShopperRequest, *, size_to: float | None) -> str:
+    """What the message wants, from its words and what the parser found in it."""
+    text, reference, words = request.text, request.reference, request.reference.words
+    category, size, quantity = request.category, request.size, request.quantity
+    checkout_said = bool(_RE_CHECKOUT.search(text))
+    points_at_product = reference.given or bool(request.brand) or bool(words)
     wants_search = bool(
         request.has_filters
-        or cheaper
-        or more
-        or (size is not None and instead)
+        or request.cheaper
+        or request.more
+        or request.not_sold
+        or request.clear
+        or (size is not None and request.instead)
         or (_RE_SEARCH_VERB.search(text) and (_RE_SHOE_NOUN.search(text) or words))
     )
-
+    nothing_else = not words and not request.has_filters and not request.not_sold
+    if _RE_ORDER_STATUS.search(text):
+        return ORDER_STATUS
     if _RE_NO_CHECKOUT.search(text):
-        intent = NO_CHECKOUT
-    elif _RE_CLEAR_CART.search(text):
-        intent = CLEAR_CART
-    elif _RE_REMOVE.search(text):
-        intent = REMOVE
-    elif _RE_UPDATE.search(text) and (
+        return NO_CHECKOUT
+    if _RE_CLEAR_CART.search(text):
+        return CLEAR_CART
+    if request.clear:
+        # "forget the price", "start over": about the search, even with "remove" or "drop".
+        return START_OVER if "all" in request.clear and nothing_else and size is None else SEARCH
+    if _RE_REMOVE.search(text):
+        return REMOVE
+    if _RE_UPDATE.search(text) and (
         quantity is not None or size is not None or size_to or re.search(r"\bsize\b", text)
     ):
-        intent = UPDATE
-        if size is None and size_to:
-            # "change the size to 9", "swap to a 9.5": the new size follows "to".
-            request = replace(request, size=_size_value(*size_to.group(1, 2)))
-    elif _RE_ADD.search(text) or (
+        return UPDATE
+    if _RE_ADD.search(text) or (
         not category
         and (
             # "buy the second one" adds it; "buy it" / "buy them" is the checkout.
@@ -464,35 +447,36 @@ def _parse_one(text: str, vocabulary: ShopVocabulary) -> ShopperRequest:
             or (_RE_SOFT_ADD.search(text) and (reference.given or _RE_DEFINITE.search(text)))
         )
     ):
-        intent = ADD
-    elif checkout_said and not (category or gender or min_price or max_price or cheap):
-        intent = CHECKOUT
-    elif _RE_VIEW_CART.search(text):
-        intent = VIEW_CART
-    elif _RE_DETAILS.search(text) and (reference.given or (points_at_product and not category)):
-        intent = DETAILS
-    elif (reference.ordinal is not None or reference.superlative) and not request.has_filters:
-        intent = DETAILS  # "how much is the second one?", "is the first one waterproof?"
-    elif reference.pronoun and _RE_QUESTION.search(text) and not request.has_filters:
-        intent = DETAILS  # "what sizes does it come in?"
-    elif size is not None and not words and not request.has_filters:
-        intent = SIZE_ONLY
-    elif wants_search:
-        intent = SEARCH
-    elif _RE_HELP.search(text):
-        intent = HELP
-    elif _RE_GREETING.search(text):
-        intent = GREETING
-    elif _RE_THANKS.search(text):
-        intent = THANKS
-    elif _RE_GOODBYE.search(text):
-        intent = GOODBYE
-    else:
-        intent = UNKNOWN
-
-    # Only words the catalog uses go to the search: "comfy" would match nothing and hide all.
-    query = " ".join(w for w in words if vocabulary.searchable(w)) if intent == SEARCH else ""
-    return replace(request, intent=intent, query=query)
+        return ADD
+    if checkout_said and not (
+        category or request.gender or request.min_price or request.max_price or request.cheap
+    ):
+        return CHECKOUT
+    if _RE_VIEW_CART.search(text):
+        return VIEW_CART
+    if _RE_DETAILS.search(text) and (reference.given or (points_at_product and not category)):
+        return DETAILS
+    if (reference.ordinal is not None or reference.superlative) and not request.has_filters:
+        return DETAILS  # "how much is the second one?", "is the first one waterproof?"
+    if reference.pronoun and _RE_QUESTION.search(text) and not request.has_filters:
+        return DETAILS  # "what sizes does it come in?"
+    if quantity is not None and not reference.given and nothing_else:
+        return QUANTITY_ONLY  # "2 pairs", "two of them in size 10", "I want 3"
+    if size is not None and nothing_else:
+        return SIZE_ONLY
+    if wants_search:
+        return SEARCH
+    if _RE_HELP.search(text):
+        return HELP
+    if _RE_GREETING.search(text):
+        return GREETING
+    if _is_affirmation(text):
+        return AFFIRM
+    if _RE_THANKS.search(text):
+        return THANKS
+    if _RE_GOODBYE.search(text):
+        return GOODBYE
+    return UNKNOWN
 
 
 def parse_request(text: str, vocabulary: ShopVocabulary) -> ShopperRequest:
@@ -511,3 +495,8 @@ def parse_request(text: str, vocabulary: ShopVocabulary) -> ShopperRequest:
         if first.intent == SEARCH and second.intent == ADD:
             return replace(first, text=text, then=second)
     return _parse_one(text, vocabulary)
+
+
+def says_start_over(text: str) -> bool:
+    """Does this message drop every search filter ("start over", "new search")?"""
+    return bool(_CLEARS["all"].search(normalise(text)))

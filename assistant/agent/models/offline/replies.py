@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant.agent.models.offline.conversation import ToolExchange, sizes_in_stock
+from assistant.agent.models.offline.conversation import (
+    CheckoutRecord,
+    ToolExchange,
+    sizes_in_stock,
+)
 from assistant.shopdb.vocabulary import CATEGORY_NOUNS, GENDER_ADJECTIVES
 
 #: Longest tool text relayed word for word when a result is not the JSON the contract promises.
@@ -101,14 +105,20 @@ def result_line(position: int, product: dict[str, Any]) -> str:
     return f"{position}. {product_title(product)} — {', '.join(parts)}"
 
 
-def search_reply(exchange: ToolExchange) -> str:
-    """Summarise a search: count, what was searched, then one line per shoe."""
+def search_reply(exchange: ToolExchange, lead: str = "", note: str = "") -> str:
+    """Summarise a search: count, what was searched, then one line per shoe.
+
+    `lead` opens the reply (e.g. that "gym" was searched as running shoes); `note` follows the
+    results (the filters kept from before and how to drop them).
+    """
     result = exchange.result or {}
     products = [p for p in result.get("results") or [] if isinstance(p, dict)]
     what = describe_search(exchange.args)
     if not products:
         hint = result.get("message") or "Try fewer filters or a wider price range."
-        return f"I couldn't find any {what}. {hint}"
+        return "\n".join(
+            part for part in (lead, f"I couldn't find any {what}. {hint}", note) if part
+        )
     total = result.get("total_matches")
     count = len(products)
     if isinstance(total, int) and total > count:
@@ -120,7 +130,7 @@ def search_reply(exchange: ToolExchange) -> str:
         # e.g. the tool relaxed a filter that matched nothing: the shopper should know.
         head = f"{head[:-1]} ({result['message'].rstrip('.')}):"
     tail = 'Say "details on the first" or "add the second one in size 9".'
-    return "\n".join([head, *lines, tail])
+    return "\n".join(part for part in (lead, head, *lines, note, tail) if part)
 
 
 def details_reply(exchange: ToolExchange) -> str:
@@ -222,6 +232,50 @@ def checkout_reply(exchange: ToolExchange) -> str:
         reason = f": {result['reason']}." if result.get("reason") else "."
         return f"The store didn't approve this order{reason} No order was placed."
     return str(result.get("message") or "Your checkout is waiting for the store's decision.")
+
+
+def checkout_status_line(record: CheckoutRecord) -> str:
+    """What became of one checkout, for "where is my order?"."""
+    reason = (record.reason or "").strip().rstrip(".")
+    if record.status == "waiting":
+        return "Your checkout is waiting for the store's approval; you'll see their decision here."
+    if record.status in ("approved", "edited"):
+        note = f" Note from the store: {reason}." if reason else ""
+        if record.status == "edited":
+            discount = f" ({record.discount_pct:g}% off)" if record.discount_pct else ""
+            how = f"was approved with changes{discount}"
+        else:
+            how = "is confirmed"
+        return f"Your order {record.order_id} {how} — total {money(record.total)}.{note}"
+    if record.status == "rejected":
+        why = f": {reason}" if reason else ""
+        return f"The store didn't approve your checkout{why}. No order was placed."
+    if record.status == "cancelled":
+        return "You cancelled your checkout, so nothing was ordered."
+    if record.status == "interrupted":
+        return (
+            "Your checkout stopped before the store decided, so nothing was ordered. "
+            'Say "checkout" to send your cart to the store again.'
+        )
+    why = f": {reason}" if reason else ""
+    return f"Your checkout didn't go through{why}. Nothing was ordered."
+
+
+def order_status_reply(records: list[CheckoutRecord], cart: list[dict[str, Any]] | None) -> str:
+    """Answer "where is my order?" from the checkouts of this conversation."""
+    if not records:
+        pairs = sum(int(line.get("quantity", 1) or 1) for line in cart or [])
+        ready = (
+            f' Your cart has {pairs} {"pair" if pairs == 1 else "pairs"}; say "checkout" when '
+            "you're ready."
+            if pairs
+            else ""
+        )
+        return f"You haven't checked out in this conversation, so there's no order yet.{ready}"
+    if len(records) == 1:
+        return checkout_status_line(records[0])
+    lines = [f"- {checkout_status_line(record)}" for record in records]
+    return "\n".join(["Your checkouts in this conversation, latest last:", *lines])
 
 
 def error_reply(exchange: ToolExchange) -> str:
