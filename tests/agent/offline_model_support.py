@@ -101,6 +101,24 @@ class Chat:
         self.messages.append(AIMessage(text))
         return self
 
+    def turn(self, model, text: str, results: dict[str, dict] | None = None) -> tuple[tuple, str]:
+        """The shopper says `text`; `model` answers, its calls get `results` (by tool name).
+
+        Returns the first call's (name, args), or () when it made none, and the final reply.
+        """
+        self.human(text)
+        reply = model.invoke(self.messages)
+        self.messages.append(reply)
+        if not reply.tool_calls:
+            return (), reply.content
+        for call in reply.tool_calls:
+            result = json.dumps((results or {})[call["name"]])
+            self.messages.append(ToolMessage(result, tool_call_id=call["id"], name=call["name"]))
+        final = model.invoke(self.messages)
+        self.messages.append(final)
+        first = reply.tool_calls[0]
+        return (first["name"], first["args"]), final.content
+
 
 def cart_result(*lines: dict, message: str = "Done.") -> dict:
     total = round(sum(line["quantity"] * line["unit_price"] for line in lines), 2)
