@@ -21,7 +21,12 @@ not share its interpreter), then in one run measures:
   10,000 steps (seeded directly through the backend before the service starts), from one boto3
   client;
 - the floor: LangGraph's ``SqliteSaver`` writing checkpoints of the same size in-process, on
-  SQLite with the same settings (WAL, synchronous=NORMAL).
+  SQLite with the same settings (WAL, synchronous=NORMAL);
+- the encrypted store (the default) beside the plain one (``--no-encryption``): Put, Get and the
+  first page of ListInvocationSteps on both, call by call, with the ratio encrypted / plain
+  (``bench_encryption.py``).
+
+The service of the tables above runs as it does by default: encrypted.
 
 Run::
 
@@ -56,6 +61,9 @@ from botocore.config import Config
 from tqdm import tqdm
 
 from bedrock_sessions_local.models import SessionBackend
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the comparison beside this script
+import bench_encryption
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -410,6 +418,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--big-session-steps", type=int, default=10_000)
     parser.add_argument("--first-page-calls", type=int, default=300)
     parser.add_argument("--payload-bytes", type=int, default=1024, help="text size of a step")
+    parser.add_argument(
+        "--encryption-calls",
+        type=int,
+        default=2000,
+        help="calls per operation and store of the encrypted vs plain comparison",
+    )
     parser.add_argument("--quick", action="store_true", help="small smoke run")
     return parser
 
@@ -420,6 +434,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.clients, args.calls = 2, 40
         args.big_session_steps, args.first_page_calls = 1_000, 40
+        args.encryption_calls = 200
     workdir = Path(tempfile.mkdtemp(prefix="bench-sessions-"))
     db = workdir / "sessions.db"
 
@@ -505,6 +520,14 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"  first page service p50, {args.big_session_steps:,} vs 10 steps: "
         f"{percentile(big_page.service_ms, 50) / percentile(small_page.service_ms, 50):.2f}x"
+    )
+    print()
+    print(
+        bench_encryption.report(
+            calls=args.encryption_calls,
+            steps=args.big_session_steps,
+            payload_bytes=args.payload_bytes,
+        )
     )
     return 0
 
