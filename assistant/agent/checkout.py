@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from assistant.agent.state import CartLine, cart_total
 from assistant.agent.tools import engine_from
-from assistant.shopdb import InvalidOrder, OutOfStock, place_order
+from assistant.shopdb import InvalidOrder, OutOfStock, order_by_key, place_order
 
 
 class OperatorDecision(BaseModel):
@@ -68,6 +68,7 @@ class CheckoutOutcome(BaseModel):
     items: list[dict] = Field(default_factory=list)
     reason: str | None = None
     error: str | None = None
+    reused: bool = False  # the order was placed before (a replay or fork): not charged again
 
     @property
     def placed_order(self) -> bool:
@@ -154,6 +155,27 @@ def apply_edit(cart: list[CartLine], decision: OperatorDecision) -> list[CartLin
 CANCELLED_MESSAGE = "You cancelled this checkout; nothing was ordered and your cart is unchanged."
 
 
+ORDER_LINE_FIELDS = ("product_id", "name", "size", "quantity", "unit_price")
+
+
+def reused_order_body(order: Any) -> dict:
+    """The checkout's answer when this cart was already bought at this point of the
+    conversation (a replay, or a fork that bought the same cart): the order placed then is
+    found again, and its own lines, discount and total stand, whatever this decision said."""
+    return {
+        "status": "approved",
+        "order_id": order.id,
+        "total": order.total,
+        "discount_pct": order.discount_pct,
+        "items": [
+            {name: getattr(line, name) for name in ORDER_LINE_FIELDS} for line in order.lines
+        ],
+        "reused": True,
+        "message": f"Order {order.id} was already placed for this cart earlier in this "
+        f"conversation; it stands (total ${order.total:,.2f}) and nothing is charged again.",
+    }
+
+
 def _reply(tool_call_id: str, body: dict, **update: Any) -> Command:
     message = ToolMessage(json.dumps(body), tool_call_id=tool_call_id, name="checkout")
     return Command(update={"messages": [message], **update})
@@ -199,11 +221,11 @@ def checkout(
             {"status": "rejected", "reason": decision.reason or "The store removed every item."},
         )
     try:
+        key = idempotency_key(session_id, cart, orders_placed(state.get("messages") or []))
+        earlier = order_by_key(engine_from(config), key)
         order = place_order(
             engine_from(config),
-            idempotency_key=idempotency_key(
-                session_id, cart, orders_placed(state.get("messages") or [])
-            ),
+            idempotency_key=key,
             user=user,
             tenant=tenant,
             session_id=session_id,
@@ -212,6 +234,8 @@ def checkout(
         )
     except (OutOfStock, InvalidOrder) as error:
         return _reply(tool_call_id, {"status": "rejected", "reason": str(error)})
+    if earlier is not None:
+        return _reply(tool_call_id, reused_order_body(order), cart=[])
     body = {
         "status": "edited" if decision.action == "edit" else "approved",
         "order_id": order.id,

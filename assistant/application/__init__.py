@@ -19,8 +19,8 @@ from assistant.agent.state import cart_total
 from assistant.application.accounts import AccountLocked, SignInRefused
 from assistant.application.approvals import approval_decision
 from assistant.application.errors import AlreadyDecided, ApprovalError, TurnError
-from assistant.application.history import branch_count, branch_tree_dot
 from assistant.application.principals import NotAllowed, NotSignedIn, Principal
+from assistant.application.replay_effects import ConfirmationNeeded
 from assistant.application.shop import Shop
 from assistant.application.turns import MAX_MESSAGE_CHARS
 from assistant.application.views import (
@@ -28,6 +28,7 @@ from assistant.application.views import (
     ChatMessage,
     ChatTurn,
     CheckoutOutcome,
+    CheckoutWarning,
     CheckpointState,
     CheckpointView,
     ConversationView,
@@ -35,7 +36,10 @@ from assistant.application.views import (
     OrderLineView,
     OrderView,
     TurnEvent,
+    TurnHistory,
     TurnResult,
+    TurnStep,
+    TurnView,
     UserView,
 )
 from assistant.shopdb import MAX_QUANTITY_PER_LINE
@@ -51,8 +55,10 @@ __all__ = [
     "ChatMessage",
     "ChatTurn",
     "CheckoutOutcome",
+    "CheckoutWarning",
     "CheckpointState",
     "CheckpointView",
+    "ConfirmationNeeded",
     "ConversationView",
     "DecisionPreview",
     "NotAllowed",
@@ -64,11 +70,12 @@ __all__ = [
     "SignInRefused",
     "TurnError",
     "TurnEvent",
+    "TurnHistory",
     "TurnResult",
+    "TurnStep",
+    "TurnView",
     "UserView",
     "approval_decision",
-    "branch_count",
-    "branch_tree_dot",
     "cart_total",
     "line_key",
     "product_image",

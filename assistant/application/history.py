@@ -4,167 +4,47 @@ Every step of the graph is a checkpoint in the Bedrock session. Each checkpoint 
 (our checkpointer stores the parent id, which the upstream saver does not), so the checkpoints of
 a session form a tree: a replay or a fork starts a new branch from an older checkpoint. The
 "current" branch is the one ending at the newest checkpoint, which is what the next turn extends.
+The History page shows them by turn (`turn_history.py`); a replay or fork that would send a
+checkout to the store again needs the shopper's confirmation first (`replay_effects.py`).
 """
 
 from __future__ import annotations
 
-import json
-
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, RemoveMessage, ToolMessage
+from langchain_core.messages import HumanMessage, RemoveMessage
+from langgraph.graph import END
 from langgraph.types import StateSnapshot
 
 from assistant import shopdb
-from assistant.agent.state import cart_total
 from assistant.application.context import ShopContext
 from assistant.application.conversations import create_conversation, open_conversation, set_title
 from assistant.application.errors import TurnError, readable_errors
+from assistant.application.replay_effects import checkout_warning, confirm
+from assistant.application.turn_history import (
+    checkpoint_views,
+    history_snapshots,
+    read_turns,
+    turn_history,
+)
 from assistant.application.turns import check_message, current, final_result, run, writable
 from assistant.application.views import (
+    CheckoutWarning,
     CheckpointState,
     CheckpointView,
+    TurnHistory,
     TurnResult,
     chat_turns,
     jsonable,
 )
 
 
-def summarize(message: BaseMessage | None, width: int = 90) -> str:
-    """One line describing a message."""
-    if message is None:
-        return ""
-    text = message.text if hasattr(message, "text") else str(message.content)
-    if isinstance(message, AIMessage) and message.tool_calls and not text:
-        text = "calls " + ", ".join(call["name"] for call in message.tool_calls)
-    if isinstance(message, ToolMessage):
-        text = f"{message.name}: {text}"
-    text = " ".join(str(text).split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def timeline(ctx: ShopContext, session_id: str) -> list[CheckpointView]:
     """Every checkpoint of the session, newest first, with parent/child links."""
-    with readable_errors(ctx.settings):
-        snapshots = list(ctx.graph.get_state_history(ctx.config_for(session_id)))
-    views: dict[str, CheckpointView] = {}
-    order: list[str] = []
-    for snapshot in snapshots:
-        view = _view(snapshot)
-        views[view.checkpoint_id] = view
-        order.append(view.checkpoint_id)
-    for view in views.values():
-        if view.parent_id in views:
-            views[view.parent_id].children.append(view.checkpoint_id)
-    # What ran to produce a checkpoint is what its parent had scheduled next.
-    for view in views.values():
-        if view.parent_id in views:
-            view.ran = list(views[view.parent_id].next)
-    if order:
-        current: str | None = order[0]
-        while current in views:
-            views[current].on_current_branch = True
-            current = views[current].parent_id
-    return [views[checkpoint_id] for checkpoint_id in order]
+    return checkpoint_views(history_snapshots(ctx, session_id))
 
 
-def _view(snapshot: StateSnapshot) -> CheckpointView:
-    values = snapshot.values or {}
-    messages = values.get("messages", [])
-    last = messages[-1] if messages else None
-    cart = values.get("cart") or []
-    parent = (
-        snapshot.parent_config["configurable"]["checkpoint_id"] if snapshot.parent_config else None
-    )
-    tool_calls = [
-        f"{call['name']}({json.dumps(call['args'])})"
-        for call in (getattr(last, "tool_calls", None) or [])
-    ]
-    return CheckpointView(
-        checkpoint_id=snapshot.config["configurable"]["checkpoint_id"],
-        parent_id=parent,
-        step=int((snapshot.metadata or {}).get("step", -1)),
-        source=str((snapshot.metadata or {}).get("source", "")),
-        created_at=snapshot.created_at or "",
-        ran=[],
-        next=list(snapshot.next),
-        tool_calls=tool_calls,
-        last_message=summarize(last),
-        last_message_type=getattr(last, "type", ""),
-        cart_items=sum(line["quantity"] for line in cart),
-        cart_total=cart_total(cart),
-        message_count=len(messages),
-    )
-
-
-def branch_tree_dot(
-    views: list[CheckpointView], selected: str | None = None, *, compact: bool = True
-) -> str:
-    """The checkpoint tree as Graphviz DOT; the current branch is drawn bold and coloured.
-
-    With `compact`, straight runs of steps are folded into their edges ("+3 steps"): only the
-    root, shopper messages, branch points, the first step of each branch, leaves and the
-    selected checkpoint are drawn, so a long conversation stays readable.
-    """
-    by_id = {view.checkpoint_id: view for view in views}
-    shown = {view.checkpoint_id for view in views if not compact or _is_landmark(view, by_id)}
-    if selected in by_id:
-        shown.add(selected)
-    lines = [
-        "digraph branches {",
-        '  rankdir=LR; bgcolor="transparent";',
-        '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10,'
-        ' fillcolor="#f4f4f5", color="#a1a1aa"];',
-        '  edge [color="#a1a1aa", fontname="Helvetica", fontsize=9];',
-    ]
-    for view in reversed(views):
-        if view.checkpoint_id not in shown:
-            continue
-        lines.append(f'  "{view.checkpoint_id}" [{", ".join(_node_attributes(view, selected))}];')
-        ancestor, folded = view.parent_id, 0
-        while ancestor in by_id and ancestor not in shown:
-            ancestor, folded = by_id[ancestor].parent_id, folded + 1
-        if ancestor in by_id:
-            attributes = ['color="#2563eb"', "penwidth=2"] if view.on_current_branch else []
-            if folded:
-                attributes.append(f'label="+{folded} step{"s" if folded > 1 else ""}"')
-            style = f" [{', '.join(attributes)}]" if attributes else ""
-            lines.append(f'  "{ancestor}" -> "{view.checkpoint_id}"{style};')
-    lines.append("}")
-    return "\n".join(lines)
-
-
-def _is_landmark(view: CheckpointView, by_id: dict[str, CheckpointView]) -> bool:
-    parent = by_id.get(view.parent_id or "")
-    return (
-        parent is None
-        or not view.children
-        or len(view.children) > 1
-        or len(parent.children) > 1
-        or view.last_message_type == "human"
-        or view.source in ("update", "fork")
-    )
-
-
-def _node_attributes(view: CheckpointView, selected: str | None) -> list[str]:
-    label = f"{view.step}: {view.source}"
-    if view.ran:
-        label += f"\\n{','.join(view.ran)}"
-    if view.last_message_type == "human":
-        label += f"\\n“{_dot_escape(view.last_message[:28])}”"
-    attributes = [f'label="{label}"', f'tooltip="{view.checkpoint_id}"']
-    if view.on_current_branch:
-        attributes += ['fillcolor="#dbeafe"', 'color="#2563eb"', "penwidth=2"]
-    if view.checkpoint_id == selected:
-        attributes += ['fillcolor="#fde68a"']
-    return attributes
-
-
-def branch_count(views: list[CheckpointView]) -> int:
-    """How many branches (leaves of the checkpoint tree) the session has."""
-    return sum(1 for view in views if not view.children)
-
-
-def _dot_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', "'")
+def turns(ctx: ShopContext, session_id: str) -> TurnHistory:
+    """The session's history by turn, every branch (turn_history.py)."""
+    return read_turns(ctx, session_id)
 
 
 def edit_message_update(values: dict, new_text: str) -> dict:
@@ -227,9 +107,29 @@ def state_json(snapshot: StateSnapshot) -> dict:
 # --- replay, fork, copy, switch ----------------------------------------------------------
 
 
-def replay(ctx: ShopContext, username: str, session_id: str, checkpoint_id: str) -> TurnResult:
-    """Re-run the steps after a checkpoint; the result starts a new branch."""
+def replay_warning(
+    ctx: ShopContext, session_id: str, checkpoint_id: str, *, editing: bool = False
+) -> CheckoutWarning | None:
+    """What a replay (or, `editing`, a fork with an edited message) from `checkpoint_id` would
+    send to the store again, or None when it re-runs no checkout (replay_effects.py)."""
+    return checkout_warning(ctx, session_id, checkpoint_id, editing=editing)
+
+
+def replay(
+    ctx: ShopContext,
+    username: str,
+    session_id: str,
+    checkpoint_id: str,
+    *,
+    confirmed: bool = False,
+) -> TurnResult:
+    """Re-run the steps after a checkpoint; the result starts a new branch.
+
+    Raises ConfirmationNeeded (a TurnError, before anything is written) when the re-run would
+    send a checkout to the store again, unless `confirmed`.
+    """
     writable(ctx, username, session_id)
+    confirm(ctx, session_id, checkpoint_id, editing=False, confirmed=confirmed)
     return final_result(run(ctx, session_id, None, ctx.config_for(session_id, checkpoint_id)))
 
 
@@ -241,13 +141,15 @@ def fork(
     *,
     message: str | None = None,
     cart: list[dict] | None = None,
+    confirmed: bool = False,
 ) -> TurnResult:
     """Branch off a checkpoint with an edited shopper message and/or cart, and continue.
 
     With a message, the latest shopper message at that checkpoint is replaced (later messages
     are dropped) and the agent answers it. With only a cart, the cart is replaced and the
     branch waits for the shopper's next message. A message or cart equal to the checkpoint's
-    own counts as unchanged.
+    own counts as unchanged. An edited message whose turn had gone to checkout needs
+    `confirmed` (ConfirmationNeeded otherwise), as a replay does.
     """
     writable(ctx, username, session_id)
     snapshot = ctx.snapshot(session_id, checkpoint_id)
@@ -272,6 +174,8 @@ def fork(
         update["cart"] = checked_cart(cart)
     if not update:
         raise TurnError("A fork needs an edited message or an edited cart.")
+    if message is not None:
+        confirm(ctx, session_id, checkpoint_id, editing=True, confirmed=confirmed)
     with readable_errors(ctx.settings):
         if message is not None:
             # As if the tools had just run: the agent answers the edited message next.
@@ -301,7 +205,7 @@ def copy_conversation(
         target = create_conversation(ctx, user=source.user, tenant=source.tenant).session_id
         ctx.checkpointer.copy_thread(session_id, target)
         if checkpoint_id is not None:
-            ctx.graph.update_state(ctx.config_for(target, checkpoint_id), None, as_node="__copy__")
+            continue_from(ctx, ctx.config_for(target, checkpoint_id))
     shopdb.mark_copy(ctx.engine, target, session_id)
     set_title(ctx, target, username, f"{source.title} (copy)")
     return target
@@ -310,12 +214,48 @@ def copy_conversation(
 def switch_branch(
     ctx: ShopContext, username: str, session_id: str, checkpoint_id: str
 ) -> TurnResult:
-    """Make the branch ending at `checkpoint_id` current again (a copy becomes the newest)."""
+    """Make the branch ending at `checkpoint_id` current again; the next turn extends it.
+
+    "Current" is the branch of the newest checkpoint, so switching writes one: a copy of the
+    branch's end, as its child (`continue_from`). The tree keeps the same branches (the copy
+    only makes that branch end later) and the history by turn folds the copy into the branch's
+    last turn. Only the finished end of a branch can be switched to: continuing from the
+    middle of one would start a new branch, which is what fork and copy are for.
+    """
     writable(ctx, username, session_id)
-    snapshot = ctx.snapshot(session_id, checkpoint_id)
+    history = turn_history(history_snapshots(ctx, session_id))
+    turn = next(
+        (t for t in history.turns if checkpoint_id in [s.checkpoint_id for s in t.steps]), None
+    )
+    if turn is not None and turn.is_tip and turn.status == "stopped":
+        raise TurnError(
+            "That branch stopped in the middle of a turn; replay its last turn to finish it."
+        )
+    steps = [s.checkpoint_id for s in turn.steps] if turn is not None else []
+    later = turn.steps[steps.index(checkpoint_id) :] if turn is not None else []
+    # The end of a branch, or an earlier switch to it (copies of the end, nothing ran after).
+    if turn is None or not turn.is_tip or any(step.next for step in later):
+        raise TurnError(
+            "Only the end of a branch can be switched to; to carry on from the middle of one, "
+            "fork from there or copy it into a new conversation."
+        )
+    if turn.is_current:
+        return current(ctx, session_id)
     with readable_errors(ctx.settings):
-        ctx.graph.update_state(snapshot.config, None, as_node="__copy__")
+        continue_from(ctx, ctx.config_for(session_id, turn.end_checkpoint_id))
     return current(ctx, session_id)
+
+
+def continue_from(ctx: ShopContext, config: dict) -> dict:
+    """Write a copy of a finished checkpoint as its own child: the newest checkpoint, so the
+    next turn continues from it, without starting a branch beside it.
+
+    LangGraph's `update_state(config, None, as_node="__copy__")` (what "re-run from here" in
+    LangGraph Studio sends) stores the copy under the checkpoint's *parent*, a sibling, which
+    the tree shows as one more branch. `as_node=END` with no values stores it under the
+    checkpoint itself and, at the end of a turn where no task is pending, changes nothing.
+    """
+    return ctx.graph.update_state(config, None, as_node=END)
 
 
 def checked_cart(cart: list[dict]) -> list[dict]:

@@ -52,12 +52,14 @@ from assistant.application.tenant_clients import TenantClients
 from assistant.application.views import (
     ApprovalView,
     ChatTurn,
+    CheckoutWarning,
     CheckpointState,
     CheckpointView,
     ConversationView,
     DecisionPreview,
     OrderView,
     TurnEvent,
+    TurnHistory,
     TurnResult,
     UserView,
     chat_turns,
@@ -332,6 +334,19 @@ class Shop:
         """Every checkpoint of the session, newest first."""
         return history.timeline(self._readable(who, session_id), session_id)
 
+    def turns(self, who: Principal, session_id: str) -> TurnHistory:
+        """The history by turn, every branch: what the History page shows (turn_history.py)."""
+        return history.turns(self._readable(who, session_id), session_id)
+
+    def replay_warning(
+        self, who: Principal, session_id: str, checkpoint_id: str, *, editing: bool = False
+    ) -> CheckoutWarning | None:
+        """What replaying from a checkpoint (`editing`: forking it with an edited message)
+        would send to the store again, to show before asking for confirmation; None if nothing.
+        """
+        context = self._readable(who, session_id)
+        return history.replay_warning(context, session_id, checkpoint_id, editing=editing)
+
     def state_at(self, who: Principal, session_id: str, checkpoint_id: str) -> StateSnapshot:
         """The graph state snapshot at one checkpoint (for developers and tests)."""
         return history.state_at(self._readable(who, session_id), session_id, checkpoint_id)
@@ -341,10 +356,13 @@ class Shop:
         context = self._readable(who, session_id)
         return history.checkpoint_state(context, session_id, checkpoint_id)
 
-    def replay(self, who: Principal, session_id: str, checkpoint_id: str) -> TurnResult:
-        """Re-run the steps after a checkpoint; the result starts a new branch."""
+    def replay(
+        self, who: Principal, session_id: str, checkpoint_id: str, *, confirmed: bool = False
+    ) -> TurnResult:
+        """Re-run the steps after a checkpoint; the result starts a new branch. Re-running a
+        checkout needs `confirmed` (ConfirmationNeeded says why; see `replay_warning`)."""
         context = self._own(who, session_id, doing="replay a conversation")
-        return history.replay(context, who.username, session_id, checkpoint_id)
+        return history.replay(context, who.username, session_id, checkpoint_id, confirmed=confirmed)
 
     def fork(
         self,
@@ -354,11 +372,19 @@ class Shop:
         *,
         message: str | None = None,
         cart: list[dict] | None = None,
+        confirmed: bool = False,
     ) -> TurnResult:
-        """Branch off a checkpoint with an edited shopper message and/or cart (see history.fork)."""
+        """Branch off a checkpoint with an edited shopper message and/or cart (see history.fork);
+        an edited message whose turn went to checkout needs `confirmed`, as a replay does."""
         context = self._own(who, session_id, doing="fork a conversation")
         return history.fork(
-            context, who.username, session_id, checkpoint_id, message=message, cart=cart
+            context,
+            who.username,
+            session_id,
+            checkpoint_id,
+            message=message,
+            cart=cart,
+            confirmed=confirmed,
         )
 
     def fork_conversation(
@@ -369,7 +395,8 @@ class Shop:
         return history.copy_conversation(context, who.username, session_id, checkpoint_id)
 
     def switch_branch(self, who: Principal, session_id: str, checkpoint_id: str) -> TurnResult:
-        """Make the branch ending at `checkpoint_id` current again (a copy becomes the newest)."""
+        """Make the branch ending at `checkpoint_id` current again; the next turn extends it and
+        no branch is added (history.switch_branch)."""
         context = self._own(who, session_id, doing="switch branches")
         return history.switch_branch(context, who.username, session_id, checkpoint_id)
 

@@ -19,6 +19,7 @@ from assistant.agent.checkout import pending_checkout
 from assistant.application.context import ShopContext
 from assistant.application.conversations import open_conversation, set_title
 from assistant.application.errors import TurnError, readable_errors
+from assistant.application.replay_effects import reused_order
 from assistant.application.views import (
     ApprovalView,
     TurnEvent,
@@ -180,6 +181,13 @@ def current(ctx: ShopContext, session_id: str) -> TurnResult:
             f"Your order (${pending.total:.2f}) is waiting for store approval "
             f"({pending.id}). I'll let you know as soon as the store decides."
         )
+        earlier = pending.replay_of_order and shopdb.get_order(ctx.engine, pending.replay_of_order)
+        if earlier:  # a replay or fork: approving finds that order, so say which it is
+            reply = (
+                f"Your checkout is waiting for store approval ({pending.id}) again. This cart "
+                f"was already bought here as order {earlier.id} (${earlier.total:.2f}): if the "
+                "store approves, that order stands and nothing is charged twice."
+            )
     return TurnResult(
         session_id=session_id,
         reply=reply,
@@ -208,6 +216,7 @@ def record_pending(ctx: ShopContext, session_id: str, interrupt: Interrupt) -> A
         session_id=session_id,
         interrupt_id=interrupt.id,
         repeat_of_order=repeated_order(ctx, session_id, summary["items"]),
+        replay_of_order=reused_order(ctx, session_id, summary["items"]),
         **summary,
     )
     return ApprovalView.of(approval)

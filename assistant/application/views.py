@@ -101,6 +101,9 @@ class ApprovalView:
     attempts: int = 0
     last_error: str | None = None
     repeat_of_order: str | None = None
+    # Approving reuses this order, already placed for this cart in this conversation (a replay
+    # or a fork): nothing is charged again, and the order's own total stands.
+    replay_of_order: str | None = None
     decided_at: str | None = None
     decision: dict | None = None
 
@@ -339,6 +342,128 @@ class CheckpointState:
     shopper_message: str
     next: list[str]
     raw: dict
+
+
+@dataclass(frozen=True)
+class TurnStep:
+    """One checkpoint inside a turn: what happened, in the shop's words (`what`), and in
+    LangGraph's (step, source, the node that ran, what runs next) for the expert view."""
+
+    checkpoint_id: str
+    step: int
+    source: str
+    ran: list[str]
+    next: list[str]
+    what: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class TurnView:
+    """One turn of the shopper on one branch: the message, what the assistant did about it, and
+    the checkpoints to act from. Built by `turn_history.py`.
+
+    `kind` says how the turn came about: "message" (the shopper wrote), "edit" (a fork with
+    an edited message), "replay" (the turn run again), "cart" (a fork with an edited cart
+    after a turn), "continue" (a copy continuing after a turn). `number` counts the shopper's
+    messages on the turn's own branch, so turn 3 is the third message on every branch.
+    `start_checkpoint_id` is where the shopper's message had just arrived (replay and message
+    forks start there); `end_checkpoint_id` is the turn's newest checkpoint (copies, cart forks
+    and branch switches start there). `lane` and `x` place it in the branch tree.
+    """
+
+    turn_id: str
+    number: int
+    kind: str
+    shopper: str
+    did: list[str]
+    reply: str
+    status: Literal["done", "waiting", "stopped"]
+    cart: list[dict]
+    parent_turn_id: str | None
+    start_checkpoint_id: str | None
+    end_checkpoint_id: str
+    steps: list[TurnStep]
+    created_at: str
+    went_to_checkout: bool = False
+    lane: int = 0
+    x: float = 0.0
+    on_current_branch: bool = False
+    is_tip: bool = False
+    is_current: bool = False
+
+    @property
+    def title(self) -> str:
+        """ "Turn 3", "Turn 3 (replayed)", "Cart edited after turn 3"..."""
+        return {
+            "edit": f"Turn {self.number} (edited)",
+            "replay": f"Turn {self.number} (replayed)",
+            "cart": f"Cart edited after turn {self.number}",
+            "continue": f"Continued after turn {self.number}",
+        }.get(self.kind, f"Turn {self.number}")
+
+    @property
+    def cart_total(self) -> float:
+        """The cart's total after this turn."""
+        return cart_total(self.cart)
+
+    @property
+    def can_replay(self) -> bool:
+        """True when the turn can be run again (its shopper message is in the history)."""
+        return self.start_checkpoint_id is not None
+
+    @property
+    def can_continue_from(self) -> bool:
+        """True when the turn finished: copies and cart forks start from its end."""
+        return self.status == "done"
+
+    @property
+    def can_switch(self) -> bool:
+        """True for the finished end of another branch than the current one."""
+        return self.is_tip and not self.is_current and self.status == "done"
+
+
+@dataclass(frozen=True)
+class TurnHistory:
+    """A conversation's history by turn: every turn of every branch (oldest first), the tree
+    they form, and every checkpoint (newest first) for the expert view."""
+
+    turns: list[TurnView]
+    checkpoints: list[CheckpointView]
+    current_turn_id: str | None
+
+    @property
+    def branches(self) -> int:
+        """How many branches the conversation has: the turns nothing follows."""
+        return sum(1 for turn in self.turns if turn.is_tip)
+
+    def turn(self, turn_id: str) -> TurnView:
+        """The turn `turn_id` (KeyError when there is none)."""
+        for turn in self.turns:
+            if turn.turn_id == turn_id:
+                return turn
+        raise KeyError(turn_id)
+
+    def branch(self, turn_id: str) -> list[TurnView]:
+        """The turns from the first one to `turn_id`, along its branch."""
+        by_id = {turn.turn_id: turn for turn in self.turns}
+        path, current = [], by_id.get(turn_id)
+        while current is not None:
+            path.append(current)
+            current = by_id.get(current.parent_turn_id or "")
+        return path[::-1]
+
+
+@dataclass(frozen=True)
+class CheckoutWarning:
+    """Why a replay or fork waits for the shopper's confirmation: it would run a checkout
+    again, which goes to the store (outside the conversation). `text` says what will happen;
+    `reused_order` is the order already placed for that cart, which approving again reuses."""
+
+    checkpoint_id: str
+    text: str
+    reused_order: str | None = None
+    reused_total: float | None = None
 
 
 def jsonable(value: Any) -> Any:

@@ -70,6 +70,7 @@ def create_pending(
     subtotal: float,
     total: float | None = None,
     repeat_of_order: str | None = None,
+    replay_of_order: str | None = None,
 ) -> Approval:
     """Record a checkout waiting for an operator and return it.
 
@@ -90,6 +91,7 @@ def create_pending(
             subtotal=round(subtotal, 2),
             total=round(subtotal if total is None else total, 2),
             repeat_of_order=repeat_of_order,
+            replay_of_order=replay_of_order,
         )
         session.add(approval)
         try:

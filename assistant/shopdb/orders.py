@@ -194,6 +194,13 @@ def get_order(bind: Session | Engine, order_id: str) -> Order | None:
         return _with_lines(session, order) if order is not None else None
 
 
+def order_by_key(bind: Session | Engine, idempotency_key: str) -> Order | None:
+    """The order placed under `idempotency_key` (with its lines), or None: what `place_order`
+    with that key would return without placing anything."""
+    with session_scope(bind) as session:
+        return _order_by_key(session, idempotency_key)
+
+
 def recent_orders(
     bind: Session | Engine,
     *,

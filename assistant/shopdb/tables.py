@@ -227,6 +227,9 @@ class Approval(SQLModel, table=True):
     last_error: str | None = None
     # The order of the conversation this one was copied from that bought the very same cart.
     repeat_of_order: str | None = Field(default=None, max_length=32)
+    # The order this checkout would find again if approved: the same cart was already bought at
+    # this point of this conversation (a replay, or a fork that bought the same cart).
+    replay_of_order: str | None = Field(default=None, max_length=32)
 
 
 # --- conversations -----------------------------------------------------------------------

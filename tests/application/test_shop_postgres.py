@@ -62,7 +62,7 @@ def test_a_purchase_on_postgresql_places_one_order_and_takes_stock_once(
     checkout_call = next(
         v for v in pg_shop.history(alice, session_id) if v.tool_calls == ["checkout({})"]
     )
-    again = pg_shop.replay(alice, session_id, checkout_call.checkpoint_id)
+    again = pg_shop.replay(alice, session_id, checkout_call.checkpoint_id, confirmed=True)
     pg_shop.decide(olga, again.pending_approval.id, {"action": "approve"})
     assert [o.id for o in pg_shop.orders(alice) if o.session_id == session_id] == [order_id]
     stock_after = stock_by_size(pg_shop.engine, line["product_id"])[line["size"]]

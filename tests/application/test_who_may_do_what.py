@@ -81,9 +81,11 @@ def fresh(shop: Shop, people) -> dict[str, str]:
     alice = people["alice"]
     session_id = shop.new_conversation(alice)
     shop.send(alice, session_id, "running shoes")
+    history = shop.history(alice, session_id)
     return {
         "session_id": session_id,
-        "checkpoint_id": shop.history(alice, session_id)[-1].checkpoint_id,
+        "checkpoint_id": history[-1].checkpoint_id,
+        "branch_end": history[0].checkpoint_id,  # what switching branches takes
     }
 
 
@@ -145,9 +147,7 @@ WRITES: dict[str, Callable[[Shop, Any, dict], Any]] = {
         who, c["session_id"], c["checkpoint_id"], message="sandals"
     ),
     "fork_conversation": lambda shop, who, c: shop.fork_conversation(who, c["session_id"]),
-    "switch_branch": lambda shop, who, c: shop.switch_branch(
-        who, c["session_id"], c["checkpoint_id"]
-    ),
+    "switch_branch": lambda shop, who, c: shop.switch_branch(who, c["session_id"], c["branch_end"]),
     "end": lambda shop, who, c: shop.end(who, c["session_id"]),
     "delete": lambda shop, who, c: shop.delete(who, c["session_id"]),
 }
