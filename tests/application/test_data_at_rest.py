@@ -231,3 +231,26 @@ def test_on_aws_the_data_keys_come_from_kms_bound_to_the_shopper(settings_at, tm
             Sealer(settings, engine, kms_client=kms).unseal("bob", sealed, context="s-1")
         assert fresh.forget("alice") and fresh.unseal("alice", sealed, context="s-1") is None
         engine.dispose()
+
+
+def test_words_typed_in_chat_are_in_neither_database_file(settings_at, tmp_path) -> None:
+    """The whole app as `up` runs it: the phrase and the card number typed in chat are nowhere
+    in the session store's files or the shop database's (WAL included), raw or base64-decoded,
+    while the shopper reads them back."""
+    from bedrock_sessions_local.testing import running_service
+
+    sessions = tmp_path / "sessions.db"
+    with running_service(db=sessions) as url:  # encrypted by default, as `up` runs it
+        shop = Shop(settings=settings_at(url, tmp_path / "shop.db"))
+        alice, _ = shop.sign_in("alice", "demo-alice")
+        session_id = shop.new_conversation(alice)
+        shop.send(alice, session_id, FIRST_MESSAGE)
+        shop.send(alice, session_id, f"also note {PHRASE} and {CARD} again")
+        said = [m.text for m in shop.messages(alice, session_id) if m.type == "human"]
+        assert any(CARD in text for text in said)  # the shopper's own words come back
+        shop.engine.dispose()
+    files = [p for p in tmp_path.iterdir() if p.name.startswith(("sessions.db", "shop.db"))]
+    assert {p.name for p in files} >= {"sessions.db", "shop.db"}
+    for path in files:
+        data = path.read_bytes()
+        assert not holds(data, PHRASE) and not holds(data, CARD), path
