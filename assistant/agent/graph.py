@@ -2,7 +2,8 @@
 
     START → agent ⇄ tools → … → END
 
-`agent` asks the chat model what to do next (reply, or call tools); `tools` runs the requested
+`agent` asks the chat model what to do next (reply, or call tools), except for a click in the
+shop, whose exact cart tool call it makes itself (`actions.py`); `tools` runs the requested
 tools, which read the catalog and update the cart in the state; `checkout` pauses the graph until
 a store operator decides. Every step is checkpointed, which is what history, replay and fork use.
 """
@@ -20,6 +21,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.prebuilt import ToolNode, tools_condition
 from langgraph.types import Command
 
+from assistant.agent.actions import planned_step
 from assistant.agent.checkout import checkout
 from assistant.agent.state import ShopState
 from assistant.agent.tools import SHOP_TOOLS, engine_from
@@ -62,6 +64,9 @@ def build_graph(
     model_with_tools = model.bind_tools(ALL_TOOLS)
 
     def agent(state: ShopState, config: RunnableConfig) -> dict:
+        clicked = planned_step(state.get("messages", []))
+        if clicked is not None:  # a click in the shop (actions.py): its exact call, no model
+            return {"messages": [clicked]}
         history = close_dangling_tool_calls(state.get("messages", []))
         messages = [system_message(state, config), *history]
         try:
