@@ -25,6 +25,7 @@ from assistant.application.shop import Shop
 from assistant.application.turns import MAX_MESSAGE_CHARS
 from assistant.application.views import (
     ApprovalView,
+    CartClick,
     ChatMessage,
     ChatTurn,
     CheckoutOutcome,
@@ -52,6 +53,7 @@ __all__ = [
     "AlreadyDecided",
     "ApprovalError",
     "ApprovalView",
+    "CartClick",
     "ChatMessage",
     "ChatTurn",
     "CheckoutOutcome",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -29,7 +30,14 @@ from langgraph.types import StateSnapshot
 from assistant import shopdb
 from assistant.agent.graph import build_graph
 from assistant.agent.models.factory import build_chat_model, describe_model
-from assistant.application import approvals, conversations, erasure, history, turns
+from assistant.application import (
+    approvals,
+    cart_actions,
+    conversations,
+    erasure,
+    history,
+    turns,
+)
 from assistant.application.accounts import (
     principal_for_identity,
     principal_from_token,
@@ -328,6 +336,45 @@ class Shop:
         context = self._readable(who, session_id)
         self.recover_decisions()
         return turns.pending_approval(context, session_id)
+
+    def add_to_cart(
+        self, who: Principal, session_id: str, product_id: str, size: float, quantity: int = 1
+    ) -> TurnResult:
+        """Add pairs of a product in one size from its product card: a turn whose message is the
+        click, which the graph runs as that exact cart tool call (cart_actions.py)."""
+        context = self._own(who, session_id, doing="change the cart")
+        text, action = cart_actions.add(context, product_id, size, quantity)
+        return self._click(context, who, session_id, text, action)
+
+    def change_quantity(
+        self, who: Principal, session_id: str, product_id: str, size: float, quantity: int
+    ) -> TurnResult:
+        """Set a cart line to `quantity` pairs (the cart's + and −; 0 removes it), as a turn."""
+        context = self._own(who, session_id, doing="change the cart")
+        text, action = cart_actions.set_quantity(context, session_id, product_id, size, quantity)
+        return self._click(context, who, session_id, text, action)
+
+    def remove_from_cart(
+        self, who: Principal, session_id: str, product_id: str, size: float
+    ) -> TurnResult:
+        """Remove a cart line (a product in one size) from the cart, as a turn."""
+        context = self._own(who, session_id, doing="change the cart")
+        text, action = cart_actions.remove(context, session_id, product_id, size)
+        return self._click(context, who, session_id, text, action)
+
+    def _click(
+        self, context: ShopContext, who: Principal, session_id: str, text: str, action
+    ) -> TurnResult:
+        self.recover_decisions()  # as for a typed message: a decision left half-done first
+        message_id = str(uuid.uuid4())
+        return turns.final_result(
+            turns.stream_turn(context, who.username, session_id, text, message_id, action=action)
+        )
+
+    def stock(self, who: Principal, product_id: str) -> dict[float, int]:
+        """Pairs in stock now per size of a product, every size it is made in (0: sold out)."""
+        require(who)
+        return shopdb.stock_by_size(self.engine, product_id)
 
     # --- history, replay, fork -----------------------------------------------------------
     def history(self, who: Principal, session_id: str) -> list[CheckpointView]:

@@ -8,6 +8,7 @@ approvals queue, where every process (the operator's web page, another terminal)
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +16,7 @@ from langchain_core.messages import HumanMessage
 from langgraph.types import Command, Interrupt
 
 from assistant import shopdb
+from assistant.agent.actions import ShopAction, action_message
 from assistant.agent.checkout import pending_checkout
 from assistant.application.context import ShopContext
 from assistant.application.conversations import open_conversation, set_title
@@ -54,12 +56,16 @@ def stream_turn(
     session_id: str,
     message: Any,
     message_id: str | None = None,
+    *,
+    action: ShopAction | None = None,
 ) -> Iterator[TurnEvent]:
     """Run one turn, yielding reply tokens and tool activity as they happen, then the result.
 
     `message_id` makes sending safe to repeat: a client that did not hear back (a crash, a lost
     connection) sends the same message with the same id again, and the turn is carried on
     where it stopped, or, if it had completed, its result is returned without running anything.
+    With `action`, the message is a click in the shop (`cart_actions.py`): the graph runs that
+    exact cart tool call instead of asking the model (agent/actions.py).
 
     Raises TurnError (before anything is written) for bad input, an ended or foreign
     conversation, or a checkout still waiting for the store.
@@ -85,8 +91,13 @@ def stream_turn(
         # step instead of adding the message twice (which would repeat what already ran).
         yield from run(ctx, session_id, None)
         return
+    shopper_message = (
+        action_message(action, text, message_id or str(uuid.uuid4()))
+        if action is not None
+        else HumanMessage(text, id=message_id)
+    )
     graph_input = {
-        "messages": [HumanMessage(text, id=message_id)],
+        "messages": [shopper_message],
         "user": conversation.user,
         "tenant": conversation.tenant,
     }

@@ -22,6 +22,7 @@ from langchain_core.messages import (
     ToolMessage,
 )
 
+from assistant.agent.actions import action_of, click_outcome
 from assistant.agent.checkout import CheckoutOutcome, checkout_outcome
 from assistant.agent.state import cart_total
 
@@ -205,12 +206,22 @@ class ChatMessage:
 
 
 @dataclass(frozen=True)
+class CartClick:
+    """A cart change the shopper made by clicking (a product card, the cart's buttons)."""
+
+    tool: str  # add_to_cart | update_cart_item | remove_from_cart
+    outcome: str  # "You added 1 × … to the cart.", or why the cart tool refused
+    ok: bool
+
+
+@dataclass(frozen=True)
 class ChatTurn:
-    """One shopper message and everything the assistant did about it."""
+    """One shopper message (or click) and everything the assistant did about it."""
 
     shopper: str | None
     replies: list[ChatMessage] = field(default_factory=list)
     products: list[dict] = field(default_factory=list)
+    click: CartClick | None = None  # set when the "message" was a click in the shop
 
 
 def describe_tool_call(call: dict) -> str:
@@ -240,9 +251,26 @@ def chat_turns(messages: list[BaseMessage]) -> list[ChatTurn]:
         first = group[0]
         shopper = first.text if isinstance(first, HumanMessage) else None
         turns.append(
-            ChatTurn(shopper=shopper, replies=_replies(group), products=last_products(group))
+            ChatTurn(
+                shopper=shopper,
+                replies=_replies(group),
+                products=last_products(group),
+                click=cart_click(group),
+            )
         )
     return turns
+
+
+def cart_click(group: list[BaseMessage]) -> CartClick | None:
+    """The click a turn's messages stand for, with how it went (agent/actions.py)."""
+    action = action_of(group[0])
+    if action is None:
+        return None
+    results = [message for message in group if isinstance(message, ToolMessage)]
+    if not results:
+        return CartClick(action.tool, "This change was interrupted; the cart is unchanged.", False)
+    ok, outcome = click_outcome(action, results[-1])
+    return CartClick(action.tool, outcome, ok)
 
 
 def _replies(group: list[BaseMessage]) -> list[ChatMessage]:

@@ -150,6 +150,7 @@ WRITES: dict[str, Callable[[Shop, Any, dict], Any]] = {
     "switch_branch": lambda shop, who, c: shop.switch_branch(who, c["session_id"], c["branch_end"]),
     "end": lambda shop, who, c: shop.end(who, c["session_id"]),
     "delete": lambda shop, who, c: shop.delete(who, c["session_id"]),
+    "add_to_cart": lambda shop, who, c: shop.add_to_cart(who, c["session_id"], "RUN-001", 9),
 }
 WRITE_RULES = {
     "alice": "allow",
