@@ -23,6 +23,7 @@ from assistant.application.principals import NotAllowed, NotSignedIn, Principal
 from assistant.application.replay_effects import ConfirmationNeeded
 from assistant.application.shop import Shop
 from assistant.application.turns import MAX_MESSAGE_CHARS
+from assistant.application.versions import TurnVersions, Versions
 from assistant.application.views import (
     ApprovalView,
     CartClick,
@@ -75,8 +76,10 @@ __all__ = [
     "TurnHistory",
     "TurnResult",
     "TurnStep",
+    "TurnVersions",
     "TurnView",
     "UserView",
+    "Versions",
     "approval_decision",
     "cart_total",
     "line_key",

@@ -37,6 +37,7 @@ from assistant.application import (
     erasure,
     history,
     turns,
+    versions,
 )
 from assistant.application.accounts import (
     principal_for_identity,
@@ -57,6 +58,7 @@ from assistant.application.principals import (
 )
 from assistant.application.sealing import Sealer
 from assistant.application.tenant_clients import TenantClients
+from assistant.application.versions import TurnVersions
 from assistant.application.views import (
     ApprovalView,
     ChatTurn,
@@ -375,6 +377,11 @@ class Shop:
         """Pairs in stock now per size of a product, every size it is made in (0: sold out)."""
         require(who)
         return shopdb.stock_by_size(self.engine, product_id)
+
+    def chat_versions(self, who: Principal, session_id: str) -> list[TurnVersions]:
+        """Per turn of the chat: the checkpoint an edit or a regeneration of it starts from,
+        and the versions of its message and reply to switch between (versions.py)."""
+        return versions.turn_versions(self._readable(who, session_id), session_id)
 
     # --- history, replay, fork -----------------------------------------------------------
     def history(self, who: Principal, session_id: str) -> list[CheckpointView]:

@@ -119,6 +119,7 @@ READS: dict[str, Callable[[Shop, Any, dict], Any]] = {
     "checkpoint": lambda shop, who, c: shop.checkpoint(who, c["session_id"], c["checkpoint_id"]),
     "state_at": lambda shop, who, c: shop.state_at(who, c["session_id"], c["checkpoint_id"]),
     "audit": lambda shop, who, c: shop.audit(who, c["session_id"]),
+    "chat_versions": lambda shop, who, c: shop.chat_versions(who, c["session_id"]),
 }
 READ_RULES = {
     "alice": "allow",
