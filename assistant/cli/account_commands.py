@@ -10,13 +10,14 @@ signature, its age and that it was not revoked; `logout` revokes it everywhere.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import os
 import sys
 from pathlib import Path
 
 from assistant.cli.errors import CliError
-from assistant.cli.signed_in import TOKEN_ENV, principal, shop, stored_token, token_file
+from assistant.cli.signed_in import TOKEN_ENV, principal, shop, token_file
 
 __all__ = ["TOKEN_ENV", "register"]
 
@@ -70,13 +71,18 @@ def _login(args: argparse.Namespace) -> int:
 
 
 def _logout(args: argparse.Namespace) -> int:
-
-    token = stored_token()
-    if token is not None:
-        shop().sign_out(token)
+    # Revoke every token this terminal could act with: the token file's and SHOE_ASSISTANT_TOKEN's.
     path = token_file()
+    tokens = [os.environ.get(TOKEN_ENV, "").strip()]
+    with contextlib.suppress(FileNotFoundError):
+        tokens.append(path.read_text(encoding="utf-8").strip())
+    tokens = [token for token in dict.fromkeys(tokens) if token]
+    for token in tokens:
+        shop().sign_out(token)
     path.unlink(missing_ok=True)
-    print("Signed out." if token else "Nobody was signed in.")
+    print("Signed out." if tokens else "Nobody was signed in.")
+    if os.environ.get(TOKEN_ENV):
+        print(f"(The token in {TOKEN_ENV} no longer works; unset it.)")
     return 0
 
 

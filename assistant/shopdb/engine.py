@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import sqlite3
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -81,14 +82,18 @@ def private_file(path: Path) -> None:
     """Create the database file readable by its owner only (0600), or make it so.
 
     SQLite creates the -wal and -shm files with the mode of the database file, so they are
-    private too. The folder is created if needed.
+    private too. The folder is created if needed. An existing file is changed by its path and
+    never opened here: closing any descriptor of a file drops every POSIX lock this process
+    holds on it, including those of SQLite connections that are open right now.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        os.fchmod(descriptor, 0o600)  # a file from before may be 0644
-    finally:
-        os.close(descriptor)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if stat.S_IMODE(path.stat().st_mode) != 0o600:
+            os.chmod(path, 0o600)  # a file from before may be 0644
+        return
+    os.close(descriptor)  # a new, empty file: nobody can hold a lock on it yet
 
 
 def _switch_to_wal(cursor: Any, attempts: int = 100) -> None:

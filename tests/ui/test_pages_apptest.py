@@ -61,8 +61,10 @@ def texts(elements) -> str:
 
 
 def chat_text(app: AppTest) -> str:
-    """The markdown of every chat message on screen."""
-    return "\n".join(texts(message.markdown) for message in app.chat_message)
+    """The text of every chat message on screen (the shopper's is plain text, not Markdown)."""
+    return "\n".join(
+        texts(message.text) + "\n" + texts(message.markdown) for message in app.chat_message
+    )
 
 
 def say(app: AppTest, text: str) -> AppTest:
@@ -91,13 +93,15 @@ def pending_checkout(shop, user: str = "alice") -> tuple[str, str]:
 # --- Shop page -------------------------------------------------------------------------------
 
 
-def test_shop_page_shows_model_and_store_badges_and_a_starting_hint(shop) -> None:
+def test_shop_page_has_the_model_and_store_in_about_this_session_and_starter_prompts(
+    shop,
+) -> None:
     app = open_app("alice")
     assert app.title[0].value == "Shoe shop"
-    badges = texts(app.markdown)
+    badges = texts(app.get_by_key("about-session").markdown)  # a popover, closed at first
     assert "offline rule-based model" in badges
     assert "local session service" in badges
-    assert "Try:" in texts(app.info)
+    assert "starter-0" in [button.key for button in app.button]
 
 
 def test_first_message_starts_a_conversation_and_shows_reply_and_product_cards(shop) -> None:
@@ -123,7 +127,7 @@ def test_adding_to_cart_updates_the_cart_panel_total(shop) -> None:
     assert "Cart (0)" in texts(app.subheader)
     say(app, "add the second one")
     assert "Cart (1)" in texts(app.subheader)
-    assert [m.value for m in app.metric] == ["$130.00"]
+    assert [m.value for m in app.get_by_key("cart-panel").metric] == ["$130.00"]
 
 
 def test_checkout_shows_waiting_state_and_disables_the_chat(shop) -> None:
