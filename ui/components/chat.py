@@ -3,7 +3,12 @@
 Past turns are rendered from `Shop.chat(session_id)`, the state of the session's current branch
 as `ChatTurn` views, so what the shopper sees is always what the checkpoints hold (after a reload,
 a replay or a fork alike). Tool calls show as one compact line each; of tool results only the
-checkout's outcome is shown, which is what the shopper waits for.
+checkout's outcome is shown, which is what the shopper waits for. A click in the shop (a product
+card's "Add to cart", the cart's buttons) is a turn too, shown as one line: "You added …".
+
+The shopper's own words are shown as plain text: never Markdown, so a message cannot fetch a
+remote image or dress itself up. With `ShopperControls` (the Shop page) the chat can be changed
+in place (chat_edits.py, products.py); without (the History page) it is read-only.
 """
 
 from __future__ import annotations
@@ -12,30 +17,77 @@ import uuid
 
 import streamlit as st
 
-from assistant.application import ChatTurn, CheckoutOutcome, Principal, Shop, TurnResult
+from assistant.application import CartClick, ChatTurn, CheckoutOutcome, Principal, Shop, TurnResult
+from ui.components.chat_edits import edit_form, is_editing, reply_tools, shopper_tools
+from ui.components.controls import ShopperControls
 from ui.components.products import product_cards
 from ui.errors import readable
 
 SHOPPER_AVATAR = ":material/person:"
 _UNSENT = "chat.unsent"  # the message being sent, until the shop has answered it
 ASSISTANT_AVATAR = ":material/storefront:"
+CLICK_ICONS = {
+    "add_to_cart": ":material/add_shopping_cart:",
+    "update_cart_item": ":material/exposure:",
+    "remove_from_cart": ":material/remove_shopping_cart:",
+}
 
 
-def conversation(turns: list[ChatTurn]) -> None:
+def conversation(turns: list[ChatTurn], *, controls: ShopperControls | None = None) -> None:
     """Every turn of the conversation; cards for the most recent products shown."""
     with_products = [index for index, turn in enumerate(turns) if turn.products]
     latest_products = with_products[-1] if with_products else None
     for index, turn in enumerate(turns):
+        versions = controls.versions_of(index) if controls else None
+        if turn.click is not None:
+            cart_click(turn.click, key=f"click-{index}")
+            continue
         if turn.shopper is not None:
             with st.chat_message("user", avatar=SHOPPER_AVATAR):
-                st.markdown(turn.shopper)
+                if controls and versions and is_editing(controls, index):
+                    edit_form(controls, index, turn.shopper, versions)
+                else:
+                    shopper_text(turn.shopper)
+                    if controls and versions:
+                        shopper_tools(controls, index, versions)
         if not turn.replies and not turn.products:
             continue
         with st.chat_message("assistant", avatar=ASSISTANT_AVATAR):
-            answer(turn, show_products=index == latest_products, key=f"turn-{index}")
+            answer(
+                turn,
+                show_products=index == latest_products,
+                key=f"turn-{index}",
+                controls=controls,
+            )
+            if controls and versions:
+                reply_tools(controls, index, versions, latest=index == len(turns) - 1)
 
 
-def answer(turn: ChatTurn, *, show_products: bool, key: str) -> None:
+def shopper_text(text: str) -> None:
+    """The shopper's words as they typed them: plain text, no Markdown, no HTML."""
+    st.text(text, width="stretch")
+
+
+def cart_click(click: CartClick, *, key: str) -> None:
+    """A click that changed the cart, as one line ("You added …"), or why it did nothing."""
+    with st.container(key=f"chat-{key}"):
+        if click.ok:
+            st.caption(f"{CLICK_ICONS.get(click.tool, '')} {markdown_escape(click.outcome)}")
+        else:
+            st.warning(markdown_escape(click.outcome), icon=":material/info:")
+
+
+def markdown_escape(text: str) -> str:
+    """`text` shown as written: the characters Markdown (and `$…$` maths) act on are escaped."""
+    return "".join(f"\\{char}" if char in _MARKDOWN_CHARS else char for char in text)
+
+
+_MARKDOWN_CHARS = set("\\`*_{}[]()<>#+-.!|~$")
+
+
+def answer(
+    turn: ChatTurn, *, show_products: bool, key: str, controls: ShopperControls | None = None
+) -> None:
     """The assistant's side of one turn: tool lines, checkout outcome, reply, product cards."""
     for reply in turn.replies:
         for call in reply.tool_calls:
@@ -45,7 +97,7 @@ def answer(turn: ChatTurn, *, show_products: bool, key: str) -> None:
         if reply.checkout is not None:
             checkout_outcome(reply.checkout)
     if turn.products and show_products:
-        product_cards(turn.products, key=key)
+        product_cards(turn.products, key=key, controls=controls)
     elif turn.products:
         with st.expander(f"{len(turn.products)} products shown", icon=":material/steps:"):
             product_cards(turn.products, key=key)
@@ -97,7 +149,7 @@ def stream_turn(
     message_id = message_id_for(session_id, text)
     st.session_state[_UNSENT] = {"session_id": session_id, "text": text, "id": message_id}
     with st.chat_message("user", avatar=SHOPPER_AVATAR):
-        st.markdown(text)
+        shopper_text(text)
     with st.chat_message("assistant", avatar=ASSISTANT_AVATAR):
         activity = st.empty()
         status = None
