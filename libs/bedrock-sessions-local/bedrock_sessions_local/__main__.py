@@ -31,6 +31,7 @@ from bedrock_sessions_local.config import (
 )
 from bedrock_sessions_local.credentials import write_demo_credentials
 from bedrock_sessions_local.encryption import KMS_DEFAULT_ALIAS, Encryption
+from bedrock_sessions_local.limits import RequestLimits
 from bedrock_sessions_local.models import SessionBackend
 from bedrock_sessions_local.responses import SessionServiceApp
 from bedrock_sessions_local.server import bind_socket, build_server
@@ -54,6 +55,20 @@ def _non_negative(text: str) -> float:
     value = float(text)
     if value < 0 or value != value:
         raise argparse.ArgumentTypeError(f"{text} must be >= 0")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} must be an integer > 0")
+    return value
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} must be a finite number > 0")
     return value
 
 
@@ -149,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=MAX_REQUEST_BODY_BYTES,
         help="largest request body accepted (default: %(default)s)",
     )
+    _add_limits(parser)
     parser.add_argument(
         "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
     )
@@ -219,6 +235,52 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_limits(parser: argparse.ArgumentParser) -> None:
+    defaults = RequestLimits()
+    limits = parser.add_argument_group(
+        "HTTP limits",
+        "Enforced while a request arrives, before it is read whole; each refusal is answered in "
+        "the AWS error shape (see the README's choices table).",
+    )
+    limits.add_argument(
+        "--max-header-bytes",
+        type=_positive_int,
+        default=defaults.max_header_bytes,
+        help="header fields of one request, names and values; more is 431 (default: %(default)s)",
+    )
+    limits.add_argument(
+        "--max-url-bytes",
+        type=_positive_int,
+        default=defaults.max_url_bytes,
+        help="request target, path and query string; longer is 414 (default: %(default)s)",
+    )
+    limits.add_argument(
+        "--request-timeout-seconds",
+        type=_positive,
+        default=defaults.request_timeout_seconds,
+        help="from a request's first byte to its last; later is 408 (default: %(default)s)",
+    )
+    limits.add_argument(
+        "--idle-timeout-seconds",
+        type=_positive,
+        default=defaults.idle_timeout_seconds,
+        help="a connection with no request in progress closes after it (default: %(default)s)",
+    )
+    limits.add_argument(
+        "--max-connections",
+        type=_positive_int,
+        default=defaults.max_connections,
+        help="open connections; one more closes the one waiting longest for its client "
+        "(default: %(default)s)",
+    )
+    limits.add_argument(
+        "--max-body-bytes-in-flight",
+        type=_positive_int,
+        default=defaults.max_body_bytes_in_flight,
+        help="request body bytes held at once; more is 429 (default: %(default)s)",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the service until SIGINT or SIGTERM; return the process exit code.
 
@@ -235,6 +297,19 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not 1 <= args.default_page_size <= 1000:
         print("--default-page-size must be between 1 and 1000", file=sys.stderr)
+        return 2
+    limits = RequestLimits(
+        max_header_bytes=args.max_header_bytes,
+        max_url_bytes=args.max_url_bytes,
+        request_timeout_seconds=args.request_timeout_seconds,
+        idle_timeout_seconds=args.idle_timeout_seconds,
+        max_connections=args.max_connections,
+        max_body_bytes_in_flight=args.max_body_bytes_in_flight,
+    )
+    try:
+        limits.check_body_limit(args.max_body_bytes)
+    except ValueError as error:
+        print(f"--max-body-bytes: {error}", file=sys.stderr)
         return 2
     if bool(args.iam_credentials) != bool(args.iam_policy_template) or (
         args.iam_parameter and not args.iam_credentials
@@ -282,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cannot start the local session service: {error}", file=sys.stderr)
         return 1
     app = SessionServiceApp(backend, max_body_bytes=args.max_body_bytes, access=access)
-    server = build_server(app, log_level=args.log_level)
+    server = build_server(app, limits=limits, log_level=args.log_level)
     host, port = sock.getsockname()[:2]
 
     async def announce() -> None:

@@ -183,8 +183,8 @@ class LimitedHttpProtocol(HttpToolsProtocol):
             return
         # A head that began in an earlier read and is still incomplete: all of this read is
         # head. (A head that ends in this read was counted exactly by the callbacks; one that
-        # begins in it is counted from the next read on, so a request never reads more than
-        # the head limit plus one read.)
+        # begins in it is counted from the next read on, so a head is refused after at most
+        # its limit and two reads.)
         if in_head and self._state == "head" and self._messages == message:
             self._head_bytes += len(data)
             if self._head_bytes > self.limits.max_head_bytes:
@@ -347,6 +347,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         if own is None or own.response_started:
             return
         own.disconnected = True
+        own.waiting_for_100_continue = False  # no "100 Continue" after the refusal
         own.message_event.set()
         self.pipeline = deque(entry for entry in self.pipeline if entry[0] is not own)
 

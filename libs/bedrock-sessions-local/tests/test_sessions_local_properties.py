@@ -1,10 +1,12 @@
 """Property-based: whatever arrives, the service answers a well-formed AWS error or success,
-and never a 5xx (fault injection off)."""
+and never a 5xx (fault injection off): random raw HTTP requests, random boto3 calls, and raw
+bytes that break HTTP/1.1's rules or pass the HTTP layer's limits, sent slowly or at once."""
 
 from __future__ import annotations
 
 import http.client
 import json
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -15,7 +17,9 @@ from botocore.exceptions import ClientError, ParamValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bedrock_sessions_local.limits import RequestLimits
 from bedrock_sessions_local.testing import running_service
+from sessions_local_attack import aws_shape_problem, exchange
 from sessions_local_support import ACCOUNT, REGION, make_client
 
 PROPERTY_SETTINGS = settings(
@@ -319,3 +323,94 @@ def test_random_boto3_calls_never_get_a_5xx_and_errors_parse(
         assert error.response["Error"]["Message"]
         return
     assert response["ResponseMetadata"]["HTTPStatusCode"] in (200, 201)
+
+
+# ------------------------------------------------------------- raw bytes past HTTP/1.1's rules
+
+#: small limits and short timeouts, so that a drawn request meets them and an example is quick
+_SMALL_LIMITS = RequestLimits(
+    max_header_bytes=2048,
+    max_url_bytes=2048,
+    request_timeout_seconds=0.25,
+    idle_timeout_seconds=0.25,
+)
+_SMALL_BODY = 8 * 1024
+
+
+@pytest.fixture(scope="module")
+def limited_port() -> Any:
+    with running_service(max_body_bytes=_SMALL_BODY, limits=_SMALL_LIMITS) as url:
+        yield int(url.rsplit(":", 1)[1])
+
+
+def _around(limit: int) -> st.SearchStrategy[int]:
+    return st.integers(limit - 64, limit + 64) | st.integers(0, 3 * limit)
+
+
+def _mostly(usual: list[bytes], odd: st.SearchStrategy[bytes]) -> st.SearchStrategy[bytes]:
+    """One of ``usual`` 7 times in 10, else ``odd``: most requests get past the request line."""
+    return st.integers(0, 9).flatmap(lambda n: st.sampled_from(usual) if n < 7 else odd)
+
+
+_raw_methods = _mostly(
+    [b"GET", b"PUT", b"POST", b"PATCH", b"DELETE"],
+    st.sampled_from([b"OPTIONS", b"get", b"Put", b"FOO", b"PRI", b"CONNECT", b""])
+    | st.binary(min_size=1, max_size=8),
+)
+_raw_targets = _mostly(
+    [b"/health", b"/sessions/", b"/sessions/x/invocations/", b"/tags/x"],
+    st.sampled_from([b"*", b"http://x/health"])
+    | st.binary(max_size=40).map(lambda tail: b"/" + tail)
+    | _around(_SMALL_LIMITS.max_url_bytes).map(lambda n: b"/health?q=" + b"a" * n),
+)
+_raw_versions = _mostly([b"HTTP/1.1"], st.sampled_from([b"HTTP/1.0", b"HTTP/2.0", b"http/1.1"]))
+_raw_header_names = _mostly(
+    [b"Host", b"Content-Type", b"Connection", b"Expect", b"X-Amz-Target"],
+    st.sampled_from([b"Upgrade", b"Te"]) | st.binary(min_size=1, max_size=12),
+)
+_raw_header_values = _mostly(
+    [b"x", b"application/json", b"close", b"100-continue"],
+    st.sampled_from([b"websocket", b""])
+    | st.binary(max_size=20)
+    | _around(_SMALL_LIMITS.max_header_bytes).map(lambda n: b"v" * n),
+)
+_raw_bodies = st.binary(max_size=100) | _around(_SMALL_BODY).map(lambda n: b"{" + b" " * n + b"}")
+_framings = st.sampled_from(["length", "shorter", "longer", "chunked", "bad chunks", "none"])
+
+
+@st.composite
+def raw_http(draw: st.DrawFn) -> list[bytes]:
+    """The bytes of one request, right or wrong in every part, cut into pieces."""
+    method, target, version = draw(_raw_methods), draw(_raw_targets), draw(_raw_versions)
+    lines = [method + b" " + target + b" " + version]
+    headers = draw(st.lists(st.tuples(_raw_header_names, _raw_header_values), max_size=6))
+    lines += [name + b": " + value for name, value in headers]
+    body, framing = draw(_raw_bodies), draw(_framings)
+    if framing in ("length", "shorter", "longer"):
+        shift = {"length": 0, "shorter": -1, "longer": 1}[framing] * draw(st.integers(1, 50))
+        lines.append(b"Content-Length: %d" % max(0, len(body) + shift))
+    elif framing in ("chunked", "bad chunks"):
+        size = b"%x" % len(body) if framing == "chunked" else draw(st.binary(max_size=4))
+        lines.append(b"Transfer-Encoding: chunked")
+        body = size + b"\r\n" + body + b"\r\n0\r\n\r\n"
+    if draw(st.booleans()):
+        lines.append(b"Connection: close")
+    data = b"\r\n".join(lines) + b"\r\n\r\n" + body
+    cuts = sorted(draw(st.lists(st.integers(0, len(data)), max_size=3)))
+    return [data[start:end] for start, end in zip([0, *cuts], [*cuts, len(data)], strict=True)]
+
+
+@PROPERTY_SETTINGS
+@given(pieces=raw_http(), pause=st.sampled_from([0.0, 0.02]))
+def test_random_raw_bytes_get_aws_shaped_answers_and_a_closed_connection(
+    limited_port: int, pieces: list[bytes], pause: float
+) -> None:
+    def slowly() -> Any:
+        for piece in pieces:
+            time.sleep(pause)  # a slow client, at most a few pauses
+            yield piece
+
+    started = time.perf_counter()
+    answers = exchange(limited_port, slowly(), timeout=10)
+    assert all(aws_shape_problem(answer) is None for answer in answers), answers
+    assert time.perf_counter() - started < 5  # the service closed it: answered, idle or late
