@@ -4,7 +4,7 @@ Each class carries the HTTP status AWS answers with, so the wire layer turns any
 the AWS error shape (status, ``x-amzn-ErrorType`` header, ``{"message", "__type"}`` body)
 without a lookup table. The first seven come from the botocore service model; the others are
 protocol-level errors that AWS's front door answers with before an operation runs: seven about
-the request itself (three of them raised by the HTTP layer, ``protocol.py``), and four about its
+the request itself (the HTTP layer, ``protocol.py``, refuses with them too), and four about its
 signature (raised only in IAM mode, ``sigv4.py``).
 """
 

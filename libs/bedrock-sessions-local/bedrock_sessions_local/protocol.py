@@ -8,23 +8,17 @@ Here every refusal is decided while the request arrives, before it is read whole
 with the status, ``x-amzn-ErrorType`` and ``{"message", "__type"}`` body of the rest of the
 service:
 
-===========================================================  ======  ==============================
-what arrives                                                 status  code
-===========================================================  ======  ==============================
-a request target longer than ``max_url_bytes``               414     RequestURITooLongException
-header fields larger than ``max_header_bytes``               431     RequestHeaderFieldsTooLarge...
-a body larger than ``max_body_bytes`` (declared, or counted   413     RequestEntityTooLargeException
-as a chunked one arrives)
-a request not whole ``request_timeout_seconds`` after its    408     RequestTimeoutException
-first byte (a slow or stalled client, a Content-Length
-larger than the body sent)
-a method HTTP/1.1 does not know (``get``, ``FOO``)           405     UnknownOperationException
-anything else the parser refuses: request line, header       400     SerializationException
-syntax, conflicting or malformed Content-Length, chunked
-framing, HTTP/2, upgrades and CONNECT
-more body bytes at once than ``max_body_bytes_in_flight``;   429     ThrottlingException
-one connection more than ``max_connections``, all busy
-===========================================================  ======  ==============================
+- a request target longer than ``max_url_bytes``: 414 ``RequestURITooLongException``;
+- header fields larger than ``max_header_bytes``: 431 ``RequestHeaderFieldsTooLargeException``;
+- a body larger than ``max_body_bytes``, declared or counted as a chunked one arrives: 413
+  ``RequestEntityTooLargeException``;
+- a request not whole ``request_timeout_seconds`` after its first byte (a slow or stalled
+  client, a Content-Length larger than the body sent): 408 ``RequestTimeoutException``;
+- a method HTTP/1.1 does not know (``get``, ``FOO``): 405 ``UnknownOperationException``;
+- anything else the parser refuses (request line, header syntax, a conflicting or malformed
+  Content-Length, chunked framing, HTTP/2, upgrades and CONNECT): 400 ``SerializationException``;
+- more body bytes at once than ``max_body_bytes_in_flight``, or one connection more than
+  ``max_connections`` while all are busy: 429 ``ThrottlingException``.
 
 Each such answer closes the connection: the service stops parsing, sends the answer and a FIN,
 and drops what the client still sends for up to :data:`LINGER_SECONDS`, so that a client busy
