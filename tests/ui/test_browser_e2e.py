@@ -248,24 +248,36 @@ def test_purchase_approval_fork_and_reload(app_url: str, browser) -> None:
     expect(shopper.locator(".st-key-cart-panel")).to_contain_text("Cart (0)")
     screenshot(shopper, "shop-approved")
 
-    # History: fork from the first search with an edited message; the tree has two branches.
+    # History, by turn: the checkout turn is selected. Replaying it would send the checkout to
+    # the store again: the page says what happens, and Replay waits for a tick.
     open_page(shopper, "History")
     expect(metric_value(shopper, "Branches")).to_have_text("1")
-    tree = shopper.locator(".st-key-branch-tree").get_by_test_id("stGraphVizChart")
-    expect(tree.locator("svg g.node").first).to_be_visible()  # the page has finished its run
-    picker = shopper.locator(".st-key-history-checkpoint")
-    picker.click()
-    expect(shopper.get_by_role("listbox")).to_be_visible()
-    shopper.keyboard.type("trail shoes under")
-    shopper.keyboard.press("Enter")
+    tree = shopper.locator(".st-key-branch-tree")
+    dots = tree.locator("g.mark-symbol path[aria-label*='Turn: ']")  # one per turn
+    expect(dots).to_have_count(3)
+    story = shopper.locator(".st-key-history-turn-story")
+    expect(story).to_contain_text("You: checkout")
+    actions = shopper.locator(".st-key-history-actions")
+    warning = actions.get_by_test_id("stAlert").first
+    expect(warning).to_contain_text("goes to the store again")
+    expect(warning).to_contain_text("nothing is charged twice")
+    replay = actions.get_by_role("button", name="Replay this turn")
+    expect(replay).to_be_disabled()
+    shopper.locator("[class*='st-key-replay-confirm-'] label").click()
+    expect(replay).to_be_enabled()
+
+    # A click on the first turn's dot selects it; fork it with an edited message.
+    dots.and_(tree.locator("[aria-label*='Turn: Turn 1;']")).click()
+    expect(story).to_contain_text("You: trail shoes under $150 in size 8.5")
     message = shopper.locator("[class*='st-key-fork-message-'] textarea")
-    # While the page reruns, the previous checkpoint's form may still be on screen: wait it out.
+    # While the page reruns, the previous turn's form may still be on screen: wait it out.
     expect(message).to_have_count(1)
     expect(message).to_have_value("trail shoes under $150 in size 8.5")
     message.fill("running shoes under $120 in size 8.5")
-    shopper.get_by_role("button", name="Fork from here").click()
+    shopper.get_by_role("button", name="Fork with this message").click()
     expect(metric_value(shopper, "Branches")).to_have_text("2")
-    expect(tree.locator("svg g.node").first).to_be_visible()
+    expect(story).to_contain_text("Turn 1 (edited)")
+    expect(dots).to_have_count(4)
     screenshot(shopper, "history")
 
     # Audit: the raw session data of this conversation, with its export.

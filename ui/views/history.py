@@ -1,19 +1,24 @@
-"""History page: every checkpoint of the conversation, its state, replay, fork and branches."""
+"""History page: the conversation turn by turn on every branch, the branch tree (click a turn to
+select it), and from any turn: replay, fork with an edit, copy, or switch back to its branch."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from assistant.application import branch_count, branch_tree_dot
 from ui.backend import get_shop
 from ui.components.badges import page_header
+from ui.components.branch_tree import branch_tree, take_click
 from ui.components.chat import conversation
-from ui.components.checkpoints import label, timeline_table
-from ui.components.conversations import open_session_id, select_conversation
-from ui.components.fork_form import fork_form
-from ui.errors import attempt, shown_errors
+from ui.components.checkpoints import branch_table, checkpoint_table, turn_label, turn_story
+from ui.components.conversations import open_session_id
+from ui.components.fork_form import cart_form, done_and_rerun, message_form
+from ui.components.turn_actions import copy_button, replay_button, replay_from_step, switch_button
+from ui.errors import attempt
 from ui.identity import current_user
-from ui.notices import notify_after_rerun, show_notices
+from ui.notices import show_notices
+
+PICKER = "history-turn"
+TREE = "history-tree"
 
 shop = get_shop()
 user = current_user()
@@ -22,8 +27,9 @@ session_id = open_session_id()
 page_header(
     "History, replay and fork",
     shop,
-    caption="Every step of the conversation is a checkpoint in its Bedrock session. "
-    "Pick one to see its state, replay the steps after it, or fork a new branch with an edit.",
+    caption="Every turn of the conversation on every branch. Pick a turn (or click it in the "
+    "tree) to see it, replay it, fork it with an edit, or switch back to its branch.",
+    session_id=session_id,
 )
 if not session_id:
     st.info("Open or start a conversation first.", icon=":material/chat:")
@@ -31,89 +37,103 @@ if not session_id:
     st.stop()
 
 show_notices("history")
-views = attempt(shop.history, user, session_id, doing="reading the checkpoints") or []
-if not views:
-    st.info("This conversation has no checkpoints yet: send a message on the Shop page.")
+history = attempt(shop.turns, user, session_id, doing="reading the history")
+if not history or not history.turns:
+    st.info("This conversation has no turns yet: send a message on the Shop page.")
     st.stop()
-by_id = {view.checkpoint_id: view for view in views}
+by_id = {turn.turn_id: turn for turn in history.turns}
+if st.session_state.get(PICKER) not in by_id:
+    st.session_state[PICKER] = history.current_turn_id
+take_click(TREE, PICKER)  # a click in the tree selects its turn
+current = by_id[history.current_turn_id]
 
-selected = st.selectbox(
-    "Checkpoint",
-    options=list(by_id),
-    format_func=lambda checkpoint_id: label(by_id[checkpoint_id]),
-    key="history-checkpoint",
-    help="● on the current branch (what the chat shows), ○ on another branch.",
-)
-view = by_id[selected]
-
-with st.container(horizontal=True, key="history-metrics"):
-    st.metric("Checkpoints", len(views), border=True)
-    st.metric("Branches", branch_count(views), border=True)
-    st.metric("Newest step", views[0].step, border=True)
+with st.container(horizontal=True, vertical_alignment="center", key="history-metrics"):
+    st.metric("Turns on this branch", len(history.branch(current.turn_id)), border=True)
+    st.metric("Branches", history.branches, border=True)
+    if st.session_state.get("history-expert"):
+        st.metric("Checkpoints", len(history.checkpoints), border=True)
+    st.space("stretch")
+    expert = st.toggle(
+        "Expert view",
+        key="history-expert",
+        help="LangGraph's own terms: node names, checkpoint ids, every checkpoint, raw state.",
+    )
 
 with st.container(border=True, key="branch-tree"):
-    st.markdown("**Branch tree** · blue: current branch · yellow: selected checkpoint")
-    # Natural size keeps the labels readable; a long tree scrolls sideways (see theme.css).
-    st.graphviz_chart(branch_tree_dot(views, selected), width="content")
+    st.caption(
+        "**Branch tree** · a dot per turn, at its number on its branch · blue: the current "
+        "branch (what the chat shows) · grey: other branches · ringed: selected · click a dot"
+    )
+    branch_tree(history, st.session_state[PICKER], prefix=TREE)
 
-timeline_table(views, selected)
+selected = st.selectbox(
+    "Turn",
+    options=[turn.turn_id for turn in reversed(history.turns)],
+    format_func=lambda turn_id: turn_label(by_id[turn_id]),
+    key=PICKER,
+    help="● on the current branch (what the chat shows), ○ on another branch.",
+)
+turn = by_id[selected]
+writable = current.status != "waiting"
+done = done_and_rerun(PICKER)
 
-state_column, action_column = st.columns([1.4, 1], gap="large")
-state = attempt(shop.checkpoint, user, session_id, selected, doing="reading the checkpoint")
-
-with state_column:
-    st.subheader(f"State at step {view.step}", anchor=False)
-    messages_tab, cart_tab, raw_tab = st.tabs(["Messages", "Cart", "Raw"])
-    with messages_tab, st.container(height=360, key="checkpoint-messages"):
+story_column, action_column = st.columns([1.4, 1], gap="large")
+with story_column, st.container(key="history-turn-story"):
+    turn_story(turn, expert=expert)
+    state = attempt(
+        shop.checkpoint, user, session_id, turn.end_checkpoint_id, doing="reading the turn"
+    )
+    tabs = st.tabs(["Conversation up to here", "This branch by turn", *(["Raw"] if expert else [])])
+    with tabs[0], st.container(height=360, key="checkpoint-messages"):
         conversation(state.turns if state else [])
-    with cart_tab:
-        if state is not None and state.cart:
-            st.dataframe(state.cart, hide_index=True, width="stretch")
-        else:
-            st.caption("The cart was empty at this checkpoint.")
-    with raw_tab:
-        if state is not None:
+    with tabs[1]:
+        st.dataframe(
+            branch_table(history, turn.turn_id),
+            hide_index=True,
+            width="stretch",
+            column_config={"Cart": st.column_config.NumberColumn(format="$%.2f")},
+        )
+    if expert and state is not None:
+        with tabs[2]:
             st.json(state.raw, expanded=1)
 
-with action_column:
-    st.subheader("From this checkpoint", anchor=False)
-    if st.button("Replay from here", icon=":material/replay:", key="history-replay"):
-        with shown_errors("replaying"), st.spinner("Replaying the steps after this checkpoint…"):
-            shop.replay(user, session_id, selected)
-            notify_after_rerun("success", f"Replayed from step {view.step}.", scope="history")
-            st.rerun()
-
-    if st.button(
-        "Copy into a new conversation",
-        icon=":material/content_copy:",
-        key="history-copy",
-        help="A new Bedrock session with this conversation's whole history, continuing from "
-        "this checkpoint (which must end a turn).",
-    ):
-        with shown_errors("copying the conversation"), st.spinner("Copying every checkpoint…"):
-            copied = shop.fork_conversation(user, session_id, selected)
-            select_conversation(copied)
-            notify_after_rerun(
-                "success",
-                f"Copied into a new conversation ({copied}); the chat now follows the copy.",
-                scope="history",
+with action_column, st.container(key="history-actions"):
+    st.subheader("From this turn", anchor=False)
+    if not writable:
+        st.info(
+            "A checkout is waiting for the store's decision: replay, fork and switching "
+            "branches wait for it too.",
+            icon=":material/hourglass_top:",
+        )
+    else:
+        versions_went_to_checkout = any(
+            other.went_to_checkout
+            for other in history.turns
+            if other.start_checkpoint_id == turn.start_checkpoint_id
+        )
+        warning = (
+            attempt(
+                shop.replay_warning, user, session_id, turn.start_checkpoint_id, doing="checking"
             )
-            st.rerun()
+            if turn.can_replay and versions_went_to_checkout
+            else None
+        )
+        if turn.can_switch:
+            switch_button(shop, user, session_id, turn, on_done=done)
+        elif turn.is_current:
+            st.caption("This is where the chat is now: your next message continues from here.")
+        if turn.can_replay:
+            if warning is not None:  # said once, ticked for each action
+                st.warning(warning.text, icon=":material/storefront:")
+            replay_button(shop, user, session_id, turn, warning, on_done=done)
+            message_form(shop, user, session_id, turn, warning, on_done=done)
+        if turn.can_continue_from:
+            if turn.cart:
+                cart_form(shop, user, session_id, turn, on_done=done)
+            copy_button(shop, user, session_id, turn)
+        if expert:
+            replay_from_step(shop, user, session_id, turn, on_done=done)
 
-    if state is not None:
-        fork_form(shop, user, session_id, state)
-
-    leaves = [v for v in views if not v.children and not v.on_current_branch]
-    if leaves:
-        with st.container(border=True, key="branch-switch"):
-            leaf = st.selectbox(
-                "Other branches",
-                options=[v.checkpoint_id for v in leaves],
-                format_func=lambda checkpoint_id: label(by_id[checkpoint_id]),
-                key="history-branch",
-            )
-            if st.button("Switch to this branch", icon=":material/alt_route:", key="branch-go"):
-                with shown_errors("switching branches"):
-                    shop.switch_branch(user, session_id, leaf)
-                    notify_after_rerun("success", "Switched branch.", scope="history")
-                    st.rerun()
+if expert:
+    with st.expander("Every checkpoint, as LangGraph lists it", icon=":material/table:"):
+        checkpoint_table(history.checkpoints)
