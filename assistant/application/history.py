@@ -107,12 +107,10 @@ def state_json(snapshot: StateSnapshot) -> dict:
 # --- replay, fork, copy, switch ----------------------------------------------------------
 
 
-def replay_warning(
-    ctx: ShopContext, session_id: str, checkpoint_id: str, *, editing: bool = False
-) -> CheckoutWarning | None:
-    """What a replay (or, `editing`, a fork with an edited message) from `checkpoint_id` would
-    send to the store again, or None when it re-runs no checkout (replay_effects.py)."""
-    return checkout_warning(ctx, session_id, checkpoint_id, editing=editing)
+def replay_warning(ctx: ShopContext, session_id: str, checkpoint_id: str) -> CheckoutWarning | None:
+    """What a replay, or a fork with an edited message, from `checkpoint_id` would send to the
+    store again, or None when it re-runs no checkout (replay_effects.py)."""
+    return checkout_warning(ctx, session_id, checkpoint_id)
 
 
 def replay(
@@ -129,7 +127,7 @@ def replay(
     send a checkout to the store again, unless `confirmed`.
     """
     writable(ctx, username, session_id)
-    confirm(ctx, session_id, checkpoint_id, editing=False, confirmed=confirmed)
+    confirm(ctx, session_id, checkpoint_id, confirmed=confirmed)
     return final_result(run(ctx, session_id, None, ctx.config_for(session_id, checkpoint_id)))
 
 
@@ -175,7 +173,7 @@ def fork(
     if not update:
         raise TurnError("A fork needs an edited message or an edited cart.")
     if message is not None:
-        confirm(ctx, session_id, checkpoint_id, editing=True, confirmed=confirmed)
+        confirm(ctx, session_id, checkpoint_id, confirmed=confirmed)
     with readable_errors(ctx.settings):
         if message is not None:
             # As if the tools had just run: the agent answers the edited message next.

@@ -59,10 +59,10 @@ def reused_order(ctx: ShopContext, session_id: str, items: list[dict]) -> str | 
 
 
 def checkout_warning(
-    ctx: ShopContext, session_id: str, checkpoint_id: str, *, editing: bool = False
+    ctx: ShopContext, session_id: str, checkpoint_id: str
 ) -> CheckoutWarning | None:
-    """What re-running the conversation from `checkpoint_id` does at the store, or None when
-    it reaches no checkout. `editing`: a fork that answers an edited message from there."""
+    """What re-running the conversation from `checkpoint_id` (a replay, or a fork answering an
+    edited message there) does at the store, or None when it reaches no checkout."""
     points = points_of(history_snapshots(ctx, session_id))
     if checkpoint_id not in points:
         return None
@@ -71,20 +71,17 @@ def checkout_warning(
         return None
     call = calls[0]
     order = order_for(ctx, session_id, call.messages, call.cart)
-    number = call.humans
-    doing = "Forking with your edited message re-runs" if editing else "Replaying re-runs"
     text = (
-        f"Turn {number} went to checkout ({_outcome(call)}). {doing} that turn, so the "
-        "checkout goes to the store again: the chat waits until the store decides, and so do "
-        "replay, fork and switching branches. "
+        f"Turn {call.humans} went to checkout ({_outcome(call)}). Replaying it, or forking it "
+        "with an edited message, runs that checkout again, so it goes to the store again: the "
+        "chat waits until the store decides, and so do replay, fork and switching branches. "
     )
     if order is not None:
         text += (
             f"If the store approves the same cart, order {order.id} ({money(order.total)}) is "
-            "reused: nothing is charged twice and no stock is taken again."
+            "reused: nothing is charged twice and no stock is taken again. A different cart "
+            "(after an edit) would be a new order."
         )
-        if editing:
-            text += " A different cart would be a new order."
     else:
         text += "No order was placed for that cart, so if the store approves, a new order is."
     return CheckoutWarning(
@@ -112,12 +109,10 @@ def _outcome(call: Point) -> str:
     return f"an order of {money(cart_total(call.cart))}"
 
 
-def confirm(
-    ctx: ShopContext, session_id: str, checkpoint_id: str, *, editing: bool, confirmed: bool
-) -> None:
+def confirm(ctx: ShopContext, session_id: str, checkpoint_id: str, *, confirmed: bool) -> None:
     """Raise ConfirmationNeeded unless `confirmed` or nothing is sent to the store again."""
     if confirmed:
         return
-    warning = checkout_warning(ctx, session_id, checkpoint_id, editing=editing)
+    warning = checkout_warning(ctx, session_id, checkpoint_id)
     if warning is not None:
         raise ConfirmationNeeded(warning)

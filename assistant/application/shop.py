@@ -393,13 +393,12 @@ class Shop:
         return history.turns(self._readable(who, session_id), session_id)
 
     def replay_warning(
-        self, who: Principal, session_id: str, checkpoint_id: str, *, editing: bool = False
+        self, who: Principal, session_id: str, checkpoint_id: str
     ) -> CheckoutWarning | None:
-        """What replaying from a checkpoint (`editing`: forking it with an edited message)
-        would send to the store again, to show before asking for confirmation; None if nothing.
-        """
+        """What replaying from a checkpoint, or forking it with an edited message, would send
+        to the store again, to show before asking for confirmation; None if nothing."""
         context = self._readable(who, session_id)
-        return history.replay_warning(context, session_id, checkpoint_id, editing=editing)
+        return history.replay_warning(context, session_id, checkpoint_id)
 
     def state_at(self, who: Principal, session_id: str, checkpoint_id: str) -> StateSnapshot:
         """The graph state snapshot at one checkpoint (for developers and tests)."""

@@ -103,9 +103,9 @@ def checkout_result(message: ToolMessage) -> str:
         return f"could not check out: {outcome.error}"
     if outcome.status in ("approved", "edited"):
         changes = " with changes" if outcome.status == "edited" else ""
-        reused = " (placed earlier, not charged again)" if outcome.reused else ""
+        reused = ", placed earlier: not charged again" if outcome.reused else ""
         return (
-            f"the store approved{changes} order {outcome.order_id} ({money(outcome.total)}){reused}"
+            f"the store approved order {outcome.order_id}{changes} ({money(outcome.total)}{reused})"
         )
     if outcome.status == "rejected":
         return f"the store declined the order: {outcome.reason or 'no reason given'}"
