@@ -33,6 +33,7 @@ def test_an_attack_gets_only_aws_errors_while_health_stays_fast_and_memory_flat(
             attackers=6,
             slow_clients=60,
             max_attacks=2_000,
+            health_interval=0.01,
             answer_timeout=5.0,
             server_pid=pid,
         )
@@ -43,7 +44,7 @@ def test_an_attack_gets_only_aws_errors_while_health_stays_fast_and_memory_flat(
     assert seen == set(EXPECTED), seen
     assert report.answers["slow client", 408] >= 60  # each slow client met the timeout
     assert report.health_failures == []
-    assert len(report.health_ms) >= 50
+    assert len(report.health_ms) >= 100
     assert report.health_percentile(0.99) < 100
     assert report.rss_peak_mb is not None and report.rss_start_mb is not None
     assert report.rss_peak_mb - report.rss_start_mb < 40

@@ -7,7 +7,8 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
@@ -15,6 +16,9 @@ import pytest
 
 from bedrock_sessions_local.__main__ import build_parser
 from bedrock_sessions_local.limits import RequestLimits
+from bedrock_sessions_local.models import SessionBackend
+from bedrock_sessions_local.protocol import LimitedHttpProtocol
+from bedrock_sessions_local.server import BackgroundService
 from bedrock_sessions_local.testing import running_service
 from sessions_local_attack import (
     BAD_METHODS,
@@ -206,6 +210,30 @@ def test_pipelined_requests_are_answered_in_order_before_a_refusal(port: int) ->
 # ------------------------------------------------------------------------------ connections
 
 
+@contextmanager
+def service_with(limits: RequestLimits, latency_ms: float = 0.0) -> Iterator[BackgroundService]:
+    """A service whose connections a test can watch (``running_service`` hides them)."""
+    service = BackgroundService(SessionBackend(":memory:"), max_body_bytes=MAX_BODY, limits=limits)
+    service.knobs.update({"latency_ms": latency_ms})
+    service.start()
+    try:
+        yield service
+    finally:
+        service.stop()
+
+
+def connections_of(service: BackgroundService) -> set[LimitedHttpProtocol]:
+    return service._server.server_state.connections  # type: ignore[return-value]
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Poll ``condition`` until it holds (the service works on its own thread)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the service did not get there in time"
+        time.sleep(0.01)
+
+
 def open_slow(port: int, count: int) -> list[socket.socket]:
     """``count`` connections holding a request head that is still arriving, oldest first."""
     connections = []
@@ -226,10 +254,10 @@ def read_until_closed(connection: socket.socket) -> list[Answer]:
 
 
 def test_over_max_connections_the_one_waiting_longest_for_its_client_is_closed() -> None:
-    limits = RequestLimits(max_connections=8)
-    with running_service(limits=limits) as url:
-        port = port_of(url)
+    with service_with(RequestLimits(max_connections=8)) as service:
+        port = port_of(service.url)
         slow = open_slow(port, 8)
+        wait_until(lambda: len(connections_of(service)) == 8)
         assert_serving(port)  # the ninth connection
         refused(read_until_closed(slow[0]), 408, "RequestTimeoutException")
         for connection in slow[1:]:
@@ -240,37 +268,38 @@ def test_over_max_connections_the_one_waiting_longest_for_its_client_is_closed()
 
 
 def test_over_max_connections_all_busy_the_new_one_is_429_throttling() -> None:
-    with running_service(limits=RequestLimits(max_connections=4), latency_ms=1500) as url:
-        port = port_of(url)
+    with service_with(RequestLimits(max_connections=4), latency_ms=1500) as service:
+        port = port_of(service.url)
         busy = []
         for _ in range(4):  # API calls sleeping in the service's injected latency
             connection = socket.create_connection(("127.0.0.1", port), timeout=10)
             connection.sendall(b"POST /sessions/ HTTP/1.1\r\nConnection: close\r\n\r\n")
             busy.append(connection)
-        time.sleep(0.3)
+        wait_until(lambda: sum(not c._waits_for_client() for c in connections_of(service)) == 4)
         refused(exchange(port, [HEALTH]), 429, "ThrottlingException")
         assert [[a.status for a in read_until_closed(c)] for c in busy] == [[200]] * 4
         assert_serving(port)
 
 
 def test_body_bytes_in_flight_over_the_budget_are_429_and_small_calls_go_on() -> None:
-    limits = RequestLimits(request_timeout_seconds=3.0, max_body_bytes_in_flight=512 * 1024)
-    with running_service(max_body_bytes=MAX_BODY, limits=limits) as url:
-        port = port_of(url)
+    with service_with(RequestLimits(max_body_bytes_in_flight=512 * 1024)) as service:
+        port = port_of(service.url)
+        budget = service._server.config.http.budget  # type: ignore[union-attr]
         held = []
         for _ in range(2):  # 2 x 180 KiB of 200 KiB bodies, the rest never sent
             connection = socket.create_connection(("127.0.0.1", port), timeout=10)
             head = create_session_with_body(b"", content_length=MAX_BODY)
             connection.sendall(head + b" " * (180 * 1024))
             held.append(connection)
-        time.sleep(0.3)
+        wait_until(lambda: budget.held == 2 * 180 * 1024)
         body = padded_json(MAX_BODY)
         refused(exchange(port, [create_session_with_body(body)]), 429, "ThrottlingException")
         assert_serving(port)
         small = exchange(port, [create_session_with_body(b"{}")])
         assert [answer.status for answer in small] == [201]
-        for connection in held:
-            refused(read_until_closed(connection), 408, "RequestTimeoutException")
+        for connection in held:  # the clients give up: their bytes are given back
+            connection.close()
+        wait_until(lambda: budget.held == 0)
         assert [a.status for a in exchange(port, [create_session_with_body(body)])] == [201]
 
 
