@@ -76,6 +76,11 @@ def test_a_conversation_reads_turn_by_turn_in_the_shops_words(
         assert not any(word in words.split() for word in LANGGRAPH_WORDS), words
     assert history.branches == 1 and history.current_turn_id == history.turns[-1].turn_id
     assert history.turns[3].went_to_checkout and not history.turns[2].went_to_checkout
+    # Replaying the declined checkout asks the store again, and nothing would be reused.
+    warning = shop.replay_warning(alice, three_turns, history.turns[3].start_checkpoint_id)
+    assert warning.reused_order is None and "the store declined: recalled" in warning.text
+    assert "if the store approves, a new order is" in warning.text
+    assert shop.replay_warning(alice, three_turns, history.turns[2].start_checkpoint_id) is None
 
 
 def test_every_turn_offered_can_be_replayed_copied_and_forked_from(
