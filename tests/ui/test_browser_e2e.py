@@ -1,5 +1,6 @@
 """The real web app in a real browser: sign-in, a purchase approved by an operator, a fork, a
-reload, and what a shopper is refused.
+reload, what a shopper is refused, product cards, the cart's buttons, an edit in the chat with
+its ‹1/2›, and a purchase on a phone-sized screen.
 
 Starts the local session service and `streamlit run ui/app.py` as subprocesses on free ports
 (temporary databases), drives Debian's Chromium with Playwright (never a downloaded browser) and
@@ -41,8 +42,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-gpu",
 ]
+SERVED_ENV: dict[str, str] = {}  # the environment `up` runs with (for `shop_of_the_app`)
 STEP_TIMEOUT_MS = 30_000  # one UI step (a turn, a rerun, a fork); generous on 2 shared cores
 VIEWPORT = {"width": 1440, "height": 960}
+PHONE = {"width": 390, "height": 844}
 expect.set_options(timeout=STEP_TIMEOUT_MS)
 
 
@@ -109,6 +112,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             "MODEL": "offline",
         }
     )
+    SERVED_ENV.update(env)
     log = folder / "up.log"
     with log.open("w") as out:
         up = subprocess.Popen(
@@ -129,6 +133,21 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
+def shop_of_the_app(app_url: str) -> Iterator:
+    """The Shop facade on the app's own databases and session store, for a store decision
+    made outside the browser (the Operator console has its own test above)."""
+    from assistant.application import Shop
+    from assistant.settings import Settings
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in SERVED_ENV.items():
+            patch.setenv(name, value)
+        shop = Shop(Settings(_env_file=None))
+    yield shop
+    shop.engine.dispose()
+
+
+@pytest.fixture(scope="module")
 def browser(app_url: str) -> Iterator:
     """Headless Debian Chromium driven by Playwright."""
     with sync_api.sync_playwright() as playwright:
@@ -139,23 +158,38 @@ def browser(app_url: str) -> Iterator:
         chromium.close()
 
 
-def screenshot(page, name: str) -> None:
-    """Save a screenshot of the whole page under ARTIFACTS (the temporary folder).
+def screenshot(page, name: str, viewport: dict = VIEWPORT, *, whole_page: bool = True) -> None:
+    """Save a screenshot of the whole page (or only what the screen shows) under ARTIFACTS (the
+    temporary folder).
 
-    Streamlit scrolls inside its main element, not the document, so the viewport is made as tall
-    as the page's content for the shot (bounded) and put back afterwards.
+    Streamlit scrolls inside its main element (inside the scroll-to-bottom container when a chat
+    box is pinned at the bottom), not the document, so the viewport is made as tall as the page's
+    content for the shot (bounded) and put back afterwards.
     """
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     height = page.evaluate(
-        "() => (document.querySelector('[data-testid=\"stMain\"]') || document.body).scrollHeight"
+        """() => Math.max(document.body.scrollHeight, ...['stMain', 'stAppScrollToBottomContainer']
+            .map(id => document.querySelector(`[data-testid="${id}"]`)?.scrollHeight || 0))"""
     )
-    page.set_viewport_size({"width": VIEWPORT["width"], "height": min(max(height, 960), 2400)})
+    tall = min(max(height, viewport["height"]), 2400) if whole_page else viewport["height"]
+    page.set_viewport_size({"width": viewport["width"], "height": tall})
     page.wait_for_timeout(800)  # let images and the graph finish drawing at the new size
     page.screenshot(path=ARTIFACTS / f"{name}.png")
-    page.set_viewport_size(VIEWPORT)
+    page.set_viewport_size(viewport)
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":
         DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copy(ARTIFACTS / f"{name}.png", DOCS_SCREENSHOTS / f"{name}.png")
+
+
+def settled(page) -> None:
+    """Wait until the page's script run is over (while it runs, the previous run's elements can
+    still be on screen beside the new ones)."""
+    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
+
+
+def press(page, key: str) -> None:
+    """Click the button with this Streamlit key (a button with help is drawn twice, one hidden)."""
+    page.locator(f".st-key-{key}").get_by_role("button").click()
 
 
 def say(page, text: str) -> None:
@@ -196,7 +230,9 @@ def test_purchase_approval_fork_and_reload(app_url: str, browser) -> None:
     sign_in(shopper, app_url, "alice")
     expect(shopper.get_by_role("heading", name="Shoe shop")).to_be_visible()
     expect(shopper.get_by_test_id("stSidebar")).to_contain_text("Signed in as Alice")
+    press(shopper, "about-session")  # the model and the store are one click away
     expect(shopper.locator(".st-key-runtime-badges")).to_contain_text("offline")
+    shopper.keyboard.press("Escape")
 
     # Search: product cards with pictures, and the session id lands in the URL.
     say(shopper, "trail shoes under $150 in size 8.5")
@@ -331,3 +367,101 @@ def test_sign_in_is_required_refused_and_revoked(app_url: str, browser) -> None:
     page.reload()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     page.context.close()
+
+
+def card(page, name: str):
+    """The product card of the shoe named `name`."""
+    return page.locator("[class*='st-key-product-']").filter(has_text=name)
+
+
+def test_cards_cart_buttons_and_an_edit_in_the_chat(app_url: str, browser) -> None:
+    """Add from a card, − and + in the cart, edit the first message in place, ‹ back to it."""
+    shopper = browser.new_context(viewport=VIEWPORT).new_page()
+    shopper.set_default_timeout(STEP_TIMEOUT_MS)
+    sign_in(shopper, app_url, "alice")
+    press(shopper, "starter-0")  # "Trail shoes under $150 in size 8.5"
+    scree = card(shopper, "Scree Ultra 5")
+    expect(scree.get_by_role("button", name="Add to cart")).to_be_enabled()
+    expect(scree).not_to_contain_text("TRL-")  # no catalog ids on a card
+    # Her size is picked, with the pairs left in it.
+    in_her_size = re.compile(r"^8\.5 · (\d+ in stock|only \d+ left)$")
+    expect(scree.get_by_role("combobox")).to_have_value(in_her_size)
+    settled(shopper)
+    scree.get_by_role("button", name="Add to cart").click()
+    cart = shopper.locator(".st-key-cart-panel")
+    expect(cart).to_contain_text("Cart (1)")
+    settled(shopper)
+    expect(shopper.locator(".st-key-chat")).to_contain_text("You added 1 × ")
+
+    shopper.locator("[class*='st-key-cart-more-side-']").get_by_role("button").click()
+    expect(cart).to_contain_text("Cart (2)")
+    expect(cart).to_contain_text("$260.00")
+    shopper.locator("[class*='st-key-cart-less-side-']").get_by_role("button").click()
+    expect(cart).to_contain_text("Cart (1)")
+
+    # Edit the first message right in the chat: a new version, the old one a click away.
+    press(shopper, "edit-0")
+    box = shopper.locator(".st-key-edit-text-0 textarea")
+    expect(box).to_have_value("Trail shoes under $150 in size 8.5")
+    box.fill("running shoes under $120")
+    press(shopper, "edit-send-0")
+    versions = shopper.locator(".st-key-versions-message-0")
+    expect(versions).to_contain_text("2/2")
+    settled(shopper)
+    expect(shopper.locator(".st-key-chat")).to_contain_text("running shoes under $120")
+    expect(cart).to_contain_text("Cart (0)")  # the cart as it was at that message
+    screenshot(shopper, "shop-edit")
+    press(shopper, "message-0-previous")
+    expect(versions).to_contain_text("1/2")
+    settled(shopper)
+    expect(shopper.locator(".st-key-chat")).to_contain_text("You added 1 × ")
+    expect(cart).to_contain_text("Cart (1)")
+    press(shopper, "message-0-next")
+    expect(versions).to_contain_text("2/2")
+    shopper.context.close()
+
+
+def test_a_phone_sized_screen_completes_a_purchase(app_url: str, browser, shop_of_the_app) -> None:
+    """390×844: no scroll box inside the page, the cart at the top, sign in to approved order."""
+    phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+    phone.set_default_timeout(STEP_TIMEOUT_MS)
+    sign_in(phone, app_url, "bob")
+    expect(phone.get_by_role("heading", name="Shoe shop")).to_be_visible()
+    say(phone, "trail shoes under $150")
+    first = phone.locator("[class*='st-key-product-']").first
+    expect(first.get_by_role("button", name="Add to cart")).to_be_enabled()  # his size, 10.5
+    settled(phone)  # the turn's run is over, so the click is not lost in it
+    first.get_by_role("button", name="Add to cart").click()
+    summary = phone.locator(".st-key-cart-summary")
+    expect(summary).to_contain_text("Cart (1)")
+    settled(phone)
+
+    # The chat is the page: no box of its own that scrolls inside the scrolling page.
+    chat = phone.locator(".st-key-chat")
+    expect(chat).to_contain_text("You added 1 × ")
+    assert chat.evaluate("e => !['auto', 'scroll'].includes(getComputedStyle(e).overflowY)")
+    assert chat.evaluate("e => e.clientHeight") > PHONE["height"]  # it grows with the page
+    # The cart column would sit under the whole chat: the cart is a button at the top instead.
+    expect(phone.locator(".st-key-cart-panel")).to_be_hidden()
+    expect(summary).to_be_visible()
+    assert summary.bounding_box()["y"] < PHONE["height"] / 2
+    summary.get_by_role("button").click()
+    top_cart = phone.locator(".st-key-cart-panel-top")
+    expect(top_cart).to_be_visible()
+    top_cart.locator("[class*='st-key-cart-more-top-']").get_by_role("button").click()
+    expect(summary).to_contain_text("Cart (2)")
+    phone.keyboard.press("Escape")
+
+    say(phone, "checkout")
+    waiting = phone.locator(".st-key-approval-waiting")
+    expect(waiting).to_be_visible()
+    waiting.scroll_into_view_if_needed()
+    screenshot(phone, "shop-phone", PHONE, whole_page=False)  # as the phone shows it
+
+    # The store approves (through the Shop, as the console would); the phone sees it by itself.
+    oscar, _ = shop_of_the_app.sign_in("oscar", "demo-oscar")
+    [checkout] = [a for a in shop_of_the_app.approvals(oscar) if a.user == "bob"]
+    shop_of_the_app.decide(oscar, checkout.id, {"action": "approve"})
+    expect(phone.locator(".st-key-checkout-outcome-approved")).to_be_visible()
+    expect(summary).to_contain_text("Cart (0)")
+    phone.context.close()
