@@ -43,6 +43,7 @@ def app_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
             # covered by tests/application/test_who_may_do_what.py and the browser test)
             "LOCAL_SESSION_IAM": "false",
             "SECRET_KEY_FILE": str(folder / "secret-key"),
+            "SHOP_KEY_FILE": str(folder / "shop-key"),
         }
         for name, value in env.items():
             patch.setenv(name, value)

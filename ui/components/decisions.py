@@ -99,6 +99,14 @@ def approval_card(shop: Shop, operator: Principal, approval: ApprovalView) -> No
                 "bought in the conversation this one was copied from.",
                 icon=":material/content_copy:",
             )
+        if getattr(approval, "replay_of_order", None):
+            st.info(
+                f"Replay of an earlier checkout: the shopper replayed or edited the conversation "
+                f"from before it. Approving reuses order **{approval.replay_of_order}** as it was "
+                "placed (its lines and total, not charged again); edits and a discount here do "
+                "not change it.",
+                icon=":material/replay:",
+            )
         if approval.status == "deciding":
             note = f" Last attempt failed: {approval.last_error}" if approval.last_error else ""
             st.info(
