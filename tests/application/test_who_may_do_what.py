@@ -328,9 +328,11 @@ def test_the_shop_without_credentials_of_a_tenant_is_refused_by_the_store(
 def test_cleanup_is_a_shoppers_own_or_the_admins(shop, people) -> None:
     carols = shop.new_conversation(people["carol"])
     alices = shop.new_conversation(people["alice"])
+    owners = {c.session_id: c.user for c in shop.conversations(people["ada"])}
     removed = shop.cleanup(people["carol"], older_than_days=0)
     assert carols in removed
-    assert {shopdb.get_conversation(shop.engine, sid).user for sid in removed} == {"carol"}
+    assert {owners[sid] for sid in removed} == {"carol"}  # erased, registry rows included
+    assert shopdb.get_conversation(shop.engine, carols) is None
     assert shop.open(people["alice"], alices).status == "ACTIVE"  # not carol's to delete
     assert_outcome(
         outcome(lambda: shop.cleanup(people["olga"], older_than_days=0)),
