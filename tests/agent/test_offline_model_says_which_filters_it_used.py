@@ -33,7 +33,7 @@ def test_a_refinement_names_the_filters_it_kept_and_how_to_drop_them(offline_mod
         "search_products",
         {"category": "trail", "color": "black", "gender": "women", "max_price": 150.0},
     )
-    assert reply.splitlines()[-2] == (
+    assert reply.split("\n\n")[-2] == (
         "Kept from your last search: trail shoes, women's, under $150. "
         'Say "any gender", "any price" or "start over" to widen.'
     )

@@ -130,7 +130,10 @@ def search_reply(exchange: ToolExchange, lead: str = "", note: str = "") -> str:
         # e.g. the tool relaxed a filter that matched nothing: the shopper should know.
         head = f"{head[:-1]} ({result['message'].rstrip('.')}):"
     tail = 'Say "details on the first" or "add the second one in size 9".'
-    return "\n".join(part for part in (lead, head, *lines, note, tail) if part)
+    # The list is one Markdown block; what follows it is a paragraph of its own (a line right
+    # after a list item would be read as part of that item).
+    listing = "\n".join(part for part in (lead, head, *lines) if part)
+    return "\n\n".join(part for part in (listing, note, tail) if part)
 
 
 def details_reply(exchange: ToolExchange) -> str:
