@@ -71,7 +71,8 @@ def test_up_starts_service_and_app_and_stops_both(tmp_path: Path, stop_signal: i
         assert up.poll() is None
     finally:
         up.send_signal(stop_signal)
-        output, _ = up.communicate(timeout=30)
+        # A cold first run (no .pyc yet on a fresh clone) stops slower than a warm one.
+        output, _ = up.communicate(timeout=90)
     assert up.returncode in (0, 130, -stop_signal)
     assert "Web app: http://127.0.0.1:" in output
     assert wait_for(lambda: not answers(service_url) and not answers(app_url), 20), (
@@ -108,7 +109,7 @@ def stop(process: subprocess.Popen) -> str:
     if process.poll() is None:
         process.send_signal(signal.SIGINT)
     try:
-        output, _ = process.communicate(timeout=30)
+        output, _ = process.communicate(timeout=90)  # a cold first run stops slower
     except subprocess.TimeoutExpired:
         process.kill()
         output, _ = process.communicate()

@@ -62,6 +62,8 @@ def build_server(
         # Also the wait for the first request of a new connection (protocol.py).
         timeout_keep_alive=limits.idle_timeout_seconds,  # type: ignore[arg-type]
         server_header=False,
+        # On SIGINT/SIGTERM, connections still open after 5 s are closed, not waited for.
+        timeout_graceful_shutdown=5,
     )
     return uvicorn.Server(config)
 
