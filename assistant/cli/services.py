@@ -127,6 +127,7 @@ def _run_session_service(args: argparse.Namespace) -> int:
     iam = settings.local_session_iam and not args.plain
     flags = iam_flags(settings) if iam else []
     print(_mode_line(iam, settings), flush=True)  # before exec replaces this process
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # not an inherited SIG_IGN: Ctrl-C stops it
     os.execv(sys.executable, service_command(args.host, args.port, args.db, flags))
     return 0  # not reached
 
@@ -193,6 +194,9 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
 
 
 def _run_up(args: argparse.Namespace) -> int:
+    # Ctrl-C must stop `up` even when it was started with SIGINT ignored (a parent's setting is
+    # inherited); a handler, unlike SIG_IGN, is not inherited by the children either.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     settings = get_settings()
     children: list[subprocess.Popen] = []
     env = dict(os.environ)
