@@ -1,9 +1,16 @@
 """A test run leaves nothing behind in the checkout: every database, log and session file of a
-test belongs in a temporary folder. Files that appear during the run fail it, by name."""
+test belongs in a temporary folder. Files that appear during the run fail it, by name.
+
+Each test names its own files; as a net under those that forget one (a process they start
+inherits the environment), the run points every `var/` default of the shop's settings at a
+folder of its own before any test starts.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -21,6 +28,28 @@ IGNORED = {
     "node_modules",
 }
 _BEFORE = pytest.StashKey[set[str]]()
+_RUN_FOLDER = pytest.StashKey[str]()
+# The settings whose defaults are files under var/ (assistant/settings.py), by variable.
+VAR_DEFAULTS = {
+    "DATABASE_URL": "sqlite:///{folder}/shop.db",
+    "LOCAL_SESSION_DB": "{folder}/sessions.db",
+    "SESSION_CREDENTIALS_FILE": "{folder}/session-credentials.json",
+    "SHOP_KEY_FILE": "{folder}/shop-key",
+    "SECRET_KEY_FILE": "{folder}/secret-key",
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    folder = tempfile.mkdtemp(prefix="shoe-assistant-tests-")
+    config.stash[_RUN_FOLDER] = folder
+    for name, value in VAR_DEFAULTS.items():
+        os.environ.setdefault(name, value.format(folder=folder))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = config.stash.get(_RUN_FOLDER, None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def checkout_files() -> set[str]:
