@@ -118,3 +118,4 @@ def delete_conversation(ctx: ShopContext, session_id: str) -> None:
         if error_code(error) != "ResourceNotFoundException":
             raise
     shopdb.set_conversation_status(ctx.engine, session_id, "DELETED")
+    ctx.history.forget(session_id)  # no decrypted copy of it stays in this process

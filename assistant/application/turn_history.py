@@ -27,15 +27,13 @@ from langgraph.types import StateSnapshot
 
 from assistant.agent.state import cart_total
 from assistant.application.context import ShopContext
-from assistant.application.errors import readable_errors
 from assistant.application.shop_words import intentions, money, short, step_lines, tool_result
 from assistant.application.views import CheckpointView, TurnHistory, TurnStep, TurnView
 
 
 def history_snapshots(ctx: ShopContext, session_id: str) -> list[StateSnapshot]:
     """Every checkpoint of the session as a LangGraph state snapshot, newest first."""
-    with readable_errors(ctx.settings):
-        return list(ctx.graph.get_state_history(ctx.config_for(session_id)))
+    return ctx.history_snapshots(session_id)
 
 
 def read_turns(ctx: ShopContext, session_id: str) -> TurnHistory:

@@ -23,7 +23,6 @@ from langchain_core.messages import BaseMessage, HumanMessage
 from langgraph.types import StateSnapshot
 
 from assistant.application.context import ShopContext
-from assistant.application.errors import readable_errors
 
 
 @dataclass(frozen=True)
@@ -50,8 +49,7 @@ class TurnVersions:
 
 def turn_versions(ctx: ShopContext, session_id: str) -> list[TurnVersions]:
     """Per turn of the chat (as `views.chat_turns` groups them), its versions, current branch."""
-    with readable_errors(ctx.settings):
-        snapshots = list(ctx.graph.get_state_history(ctx.config_for(session_id)))
+    snapshots = ctx.history_snapshots(session_id)
     if not snapshots:
         return []
     tree = CheckpointTree(snapshots)
