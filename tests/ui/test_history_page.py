@@ -250,3 +250,25 @@ def test_copy_into_a_new_conversation_opens_the_copy(shop) -> None:
     [copy] = [c.session_id for c in shop.conversations(who(shop)) if c.session_id not in before]
     assert shop.current(who(shop), copy).cart == shop.current(who(shop), session_id).cart
     assert metric(app, "Branches") == "1"
+
+
+def test_a_long_conversation_shows_its_last_exchanges_and_all_of_them_on_request(shop) -> None:
+    alice = who(shop)
+    session_id = shop.new_conversation(alice)
+    prompts = ["trail shoes in size 9", "running shoes under $150", "sneakers in size 8"]
+    for index in range(10):
+        shop.send(alice, session_id, f"{prompts[index % 3]} ({index})")
+
+    app = open_history(shop, session_id)
+
+    assert "The last 8 of 10 exchanges up to this turn." in texts(app.caption)
+    assert len([m for m in app.chat_message if m.name == "user"]) == 8
+    assert "(0)" not in texts(app.text) and "(9)" in texts(app.text)
+    # Only the latest results are cards with pictures; earlier ones are a line each.
+    assert 1 <= len(app.get("image")) <= 6
+    assert any("products shown" in expander.label for expander in app.expander)
+
+    app.toggle(key="history-all-turns").set_value(True).run()
+    assert not app.exception, app.exception
+    assert len([m for m in app.chat_message if m.name == "user"]) == 10
+    assert "(0)" in texts(app.text)

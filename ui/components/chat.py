@@ -34,7 +34,8 @@ CLICK_ICONS = {
 
 
 def conversation(turns: list[ChatTurn], *, controls: ShopperControls | None = None) -> None:
-    """Every turn of the conversation; cards for the most recent products shown."""
+    """Every turn of the conversation; cards for the most recent products shown, a line each
+    for those of earlier turns (a long chat stays quick to show)."""
     with_products = [index for index, turn in enumerate(turns) if turn.products]
     latest_products = with_products[-1] if with_products else None
     for index, turn in enumerate(turns):
@@ -98,9 +99,16 @@ def answer(
             checkout_outcome(reply.checkout)
     if turn.products and show_products:
         product_cards(turn.products, key=key, controls=controls)
-    elif turn.products:
+    elif turn.products:  # earlier results: a line each (cards only for the latest ones)
         with st.expander(f"{len(turn.products)} products shown", icon=":material/steps:"):
-            product_cards(turn.products, key=key)
+            st.markdown("\n".join(f"- {product_line(product)}" for product in turn.products))
+
+
+def product_line(product: dict) -> str:
+    """One product in a line of Markdown: name, brand, price."""
+    name = markdown_escape(str(product.get("name", product.get("product_id", "?"))))
+    brand = markdown_escape(str(product.get("brand", "")))
+    return f"**{name}** · {brand} · ${float(product.get('price', 0)):,.2f}"
 
 
 def checkout_outcome(outcome: CheckoutOutcome) -> None:

@@ -18,6 +18,7 @@ from ui.identity import current_user
 from ui.notices import show_notices
 
 PICKER = "history-turn"
+RECENT_TURNS = 8  # exchanges shown under "Conversation up to here" unless asked for all
 TREE = "history-tree"
 
 shop = get_shop()
@@ -84,8 +85,15 @@ with story_column, st.container(key="history-turn-story"):
         shop.checkpoint, user, session_id, turn.end_checkpoint_id, doing="reading the turn"
     )
     tabs = st.tabs(["Conversation up to here", "This branch by turn", *(["Raw"] if expert else [])])
-    with tabs[0], st.container(height=360, key="checkpoint-messages"):
-        conversation(state.turns if state else [])
+    with tabs[0]:
+        said = state.turns if state else []
+        shown = said if st.session_state.get("history-all-turns") else said[-RECENT_TURNS:]
+        if len(shown) < len(said):
+            st.caption(f"The last {len(shown)} of {len(said)} exchanges up to this turn.")
+        with st.container(height=360, key="checkpoint-messages"):
+            conversation(shown)
+        if len(said) > RECENT_TURNS:
+            st.toggle("Show every exchange", key="history-all-turns")
     with tabs[1]:
         st.dataframe(
             branch_table(history, turn.turn_id),
