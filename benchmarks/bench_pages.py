@@ -12,7 +12,9 @@ offline model, temporary databases) and, in the same run, a baseline Streamlit a
 
 Shop and Operator console are measured against the baseline page (goal: within 1.5x), the
 History page of a conversation of about 500 checkpoints too (goal: within 2x). Each number is
-the median of `--repeat` loads in a fresh browser context (cold page, warm server).
+the median of `--repeat` rounds, each a load in a fresh browser context (cold page, warm server)
+of the baseline and of every page in turn, so baseline and pages see the machine alike. The
+History page's first load after the app started is printed too: it decodes every checkpoint.
 
 Usage::
 
@@ -192,10 +194,6 @@ def enter_to_first_token(browser, url: str, token: str | None, answer: Callable)
         context.close()
 
 
-def median_of(repeat: int, measure: Callable[[], float]) -> float:
-    return statistics.median(measure() for _ in range(repeat))
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="2 loads each, 100 checkpoints")
@@ -217,41 +215,44 @@ def main() -> int:
         # One warm-up load of each server, so the first measured load is not the import.
         time_to_interactive(browser, base, None)
         time_to_interactive(browser, f"{app}/", data["alice"])
+        history_url = f"{app}/history?session={data['session']}"
+        # The app has never read the long conversation: its first History load decodes every
+        # checkpoint; later loads only what is new (snapshot_cache.py). Shown, not a goal.
+        cold_history = time_to_interactive(browser, history_url, data["alice"])
 
-        rows: list[tuple[str, float, float]] = []
-        baseline_load = median_of(repeat, lambda: time_to_interactive(browser, base, None))
         pages = [
             # Each role's first page is the app's root URL (Streamlit's default page).
             ("Shop", f"{app}/", data["alice"]),
             ("Operator console", f"{app}/", data["olga"]),
-            ("History", f"{app}/history?session={data['session']}", data["alice"]),
+            ("History", history_url, data["alice"]),
         ]
-        for name, url, token in tqdm(pages, desc="pages", file=sys.stderr):
-            load = median_of(
-                repeat, lambda url=url, token=token: time_to_interactive(browser, url, token)
+        shop_answer = lambda page: (  # noqa: E731
+            page.get_by_test_id("stChatMessage").nth(1).get_by_test_id("stMarkdownContainer").first
+        )
+        base_answer = lambda page: page.get_by_text("trail shoes under $150")  # noqa: E731
+        # Baseline and pages take turns, so both see the machine in the same state.
+        loads: dict[str, list[float]] = {"baseline": [], **{name: [] for name, _, _ in pages}}
+        tokens: dict[str, list[float]] = {"baseline": [], "Shop": []}
+        for _ in tqdm(range(repeat), desc="rounds", file=sys.stderr):
+            loads["baseline"].append(time_to_interactive(browser, base, None))
+            for name, url, token in pages:
+                loads[name].append(time_to_interactive(browser, url, token))
+            tokens["baseline"].append(enter_to_first_token(browser, base, None, base_answer))
+            tokens["Shop"].append(
+                enter_to_first_token(browser, f"{app}/", data["alice"], shop_answer)
             )
-            rows.append((f"{name}: time to interactive", load, baseline_load))
-        baseline_token = median_of(
-            repeat,
-            lambda: enter_to_first_token(
-                browser, base, None, lambda page: page.get_by_text("trail shoes under $150")
-            ),
+        baseline_load = statistics.median(loads["baseline"])
+        rows: list[tuple[str, float, float]] = [
+            (f"{name}: time to interactive", statistics.median(loads[name]), baseline_load)
+            for name, _, _ in pages
+        ]
+        rows.append(
+            (
+                "Shop: Enter to first visible token",
+                statistics.median(tokens["Shop"]),
+                statistics.median(tokens["baseline"]),
+            )
         )
-        shop_token = median_of(
-            repeat,
-            lambda: enter_to_first_token(
-                browser,
-                f"{app}/",
-                data["alice"],
-                lambda page: (
-                    page.get_by_test_id("stChatMessage")
-                    .nth(1)
-                    .get_by_test_id("stMarkdownContainer")
-                    .first
-                ),
-            ),
-        )
-        rows.append(("Shop: Enter to first visible token", shop_token, baseline_token))
 
     print(f"\nPage speed, {platform.node()} ({os.cpu_count()} cores), median of {repeat} loads")
     print(f"History conversation: {data['checkpoints']} checkpoints\n")
@@ -265,6 +266,10 @@ def main() -> int:
         met &= ratio <= goal
         values = f"{value * 1000:.0f} ms | {baseline * 1000:.0f} ms"
         print(f"| {label} | {values} | {ratio:.2f}x | ≤ {goal}x |")
+    print(
+        f"\nHistory, first load after the app started (every checkpoint decoded, no goal): "
+        f"{cold_history * 1000:.0f} ms"
+    )
     print("\nall goals met" if met else "\nsome goals missed")
     return 0
 
