@@ -51,8 +51,20 @@ def wait_for(predicate, seconds: float) -> bool:
     return False
 
 
-@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_up_starts_service_and_app_and_stops_both(tmp_path: Path, stop_signal: int) -> None:
+def ignore_ctrl_c() -> None:
+    """Start with SIGINT ignored, as a child of a shell script or CI runner may (POSIX: a
+    program started in the background of a non-interactive shell inherits it ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize(
+    ("stop_signal", "started_ignoring_sigint"),
+    [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGINT, True)],
+    ids=["ctrl-c", "sigterm", "ctrl-c-though-started-with-sigint-ignored"],
+)
+def test_up_starts_service_and_app_and_stops_both(
+    tmp_path: Path, stop_signal: int, started_ignoring_sigint: bool
+) -> None:
     service_port, app_port = free_port(), free_port()
     env = up_env(tmp_path, service_port)
     up = subprocess.Popen(
@@ -62,6 +74,7 @@ def test_up_starts_service_and_app_and_stops_both(tmp_path: Path, stop_signal: i
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=ignore_ctrl_c if started_ignoring_sigint else None,
     )
     service_url = f"http://127.0.0.1:{service_port}/health"
     app_url = f"http://127.0.0.1:{app_port}/_stcore/health"
