@@ -15,16 +15,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from chromium import CHROMIUM, CHROMIUM_ARGS, STEP_TIMEOUT_MS, free_port, stop, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -32,55 +30,12 @@ sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(tempfile.gettempdir()) / "shoe-assistant-screenshots"
 DOCS_SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-gpu",
-]
 SERVED_ENV: dict[str, str] = {}  # the environment `up` runs with (for `shop_of_the_app`)
-STEP_TIMEOUT_MS = 30_000  # one UI step (a turn, a rerun, a fork); generous on 2 shared cores
 VIEWPORT = {"width": 1440, "height": 960}
 PHONE = {"width": 390, "height": 844}
 expect.set_options(timeout=STEP_TIMEOUT_MS)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(url: str, process: subprocess.Popen, log: Path, seconds: float = 60) -> None:
-    """Block until `url` answers 200, or fail with the server's log if it dies or never does."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"server exited ({process.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"{url} did not answer within {seconds:.0f}s:\n{log.read_text()[-3000:]}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Stop one server we started: SIGTERM, then SIGKILL if it lingers."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
