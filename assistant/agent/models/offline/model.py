@@ -35,6 +35,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from assistant.agent.models.offline.conversation import message_text
 from assistant.agent.models.offline.decide import Decision, decide
+from assistant.agent.models.offline.replies import lead_in
 from assistant.shopdb.vocabulary import load_vocabulary
 
 MODEL_NAME = "offline-shop-model"
@@ -133,7 +134,7 @@ class OfflineShopModel(BaseChatModel):
         decision = self._decide(messages, tools)
         fingerprint = conversation_fingerprint(messages)
         return AIMessage(
-            content=decision.text,
+            content=decision.text or lead_in(decision.tool_calls),
             tool_calls=[
                 {
                     "name": name,

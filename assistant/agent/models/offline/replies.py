@@ -307,3 +307,24 @@ def reply_for(exchange: ToolExchange) -> str:
     if exchange.name == "checkout":
         return checkout_reply(exchange)
     return str((exchange.result or {}).get("message") or "Done.")
+
+
+def lead_in(tool_calls: tuple[tuple[str, dict[str, Any]], ...]) -> str:
+    """What the model says before it calls tools, as Claude does ("Looking for red trail
+    shoes…"): the shopper reads words at once, while the tools run."""
+    if not tool_calls:
+        return ""
+    name, args = tool_calls[0]
+    if name == "search_products":
+        return f"Looking for {describe_search(args)}…"
+    return LEAD_INS.get(name, "One moment…")
+
+
+LEAD_INS = {
+    "get_product_details": "Let me get the details…",
+    "add_to_cart": "Adding it to your cart…",
+    "update_cart_item": "Changing your cart…",
+    "remove_from_cart": "Taking it out of your cart…",
+    "view_cart": "Checking your cart…",
+    "checkout": "Sending your order to the store…",
+}
