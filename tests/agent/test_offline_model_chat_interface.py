@@ -140,3 +140,26 @@ def test_model_identity():
     model = OfflineShopModel()
     assert model.model_name == "offline-shop-model"
     assert model._llm_type == "offline-shop"
+
+
+@pytest.mark.parametrize(
+    ("text", "said_first"),
+    [
+        (
+            "red trail shoes under $150 in size 9",
+            "Looking for red women's trail shoes in size 9 under $150…",
+        ),
+        ("what's in my cart?", "Checking your cart…"),
+    ],
+)
+def test_before_calling_tools_the_model_says_what_it_is_doing_and_streams_that_first(
+    offline_model, text, said_first
+):
+    messages = Chat().human(text).messages
+    chunks = list(offline_model.stream(messages))
+    first_text = next(chunk for chunk in chunks if chunk.content)
+    first_call = next(i for i, chunk in enumerate(chunks) if chunk.tool_call_chunks)
+    assert chunks.index(first_text) < first_call  # words before the tool runs
+    reply = offline_model.invoke(messages)
+    assert reply.content == said_first
+    assert reply.tool_calls
