@@ -80,7 +80,7 @@ def _from_token(shop: Shop) -> Principal | None:
 
 
 def _sign_in_page(shop: Shop) -> None:
-    st.title("👟 Shoe assistant")
+    st.title(":material/steps: Shoe assistant")
     if oidc.enabled():
         oidc.sign_in_button()
         return

@@ -55,7 +55,7 @@ def principal(shop: Shop) -> Principal | None:
     try:
         return shop.principal_for_identity(st.user.to_dict())
     except NotSignedIn as error:
-        st.title("👟 Shoe assistant")
+        st.title(":material/steps: Shoe assistant")
         st.error(str(error), icon=":material/person_off:")
         st.caption("Sign out to try another account.")
         if st.button("Sign out", icon=":material/logout:", key="oidc.sign-out-unknown"):

@@ -91,10 +91,10 @@ def answer(
 ) -> None:
     """The assistant's side of one turn: tool lines, checkout outcome, reply, product cards."""
     for reply in turn.replies:
+        if reply.text:  # what the model says first, then the tools it calls
+            st.markdown(reply.text)
         for call in reply.tool_calls:
             st.caption(f":material/build: `{call}`")
-        if reply.text:
-            st.markdown(reply.text)
         if reply.checkout is not None:
             checkout_outcome(reply.checkout)
     if turn.products and show_products:
@@ -165,10 +165,13 @@ def stream_turn(
 
         def tokens():
             nonlocal status
+            new_paragraph = False  # the words after a tool ran are another message
             for event in shop.stream(who, session_id, text, message_id):
                 if event.kind == "token":
-                    yield event.text
+                    yield ("\n\n" if new_paragraph else "") + event.text
+                    new_paragraph = False
                 elif event.kind == "tool":
+                    new_paragraph = True
                     if status is None:
                         status = activity.status("Working…", expanded=False)
                     status.update(label=f"Running `{event.text}`")
