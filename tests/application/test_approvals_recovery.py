@@ -8,33 +8,16 @@ app's periodic sweep with nobody touching the approvals.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
-import pytest
+from shop_scenarios import LEASE, waiting_checkout
 
 from assistant import shopdb
-from assistant.application import Principal, Shop
+from assistant.application import Shop
 from assistant.application.approvals import recover
 from assistant.application.turns import resume
 
-LEASE = 0.3
 # What Shop.decide hands the approvals flow: the decision, with the signed-in operator's name.
 APPROVE = {"action": "approve", "operator": "olga"}
-
-
-@pytest.fixture
-def fast_shop(session_service_url: str, tmp_path: Path, settings_at) -> Shop:
-    settings = settings_at(session_service_url, tmp_path / "shop.db", approval_lease_seconds=LEASE)
-    shop = Shop(settings=settings)
-    yield shop
-    shop.engine.dispose()
-
-
-def waiting_checkout(shop: Shop, alice: Principal) -> tuple[str, str]:
-    session_id = shop.new_conversation(alice)
-    shop.send(alice, session_id, "trail shoes in size 9")
-    shop.send(alice, session_id, "add the first one in size 9")
-    return session_id, shop.send(alice, session_id, "checkout").pending_approval.id
 
 
 def claim_and_stop(shop: Shop, approval_id: str):

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 
 import pytest
+from shop_scenarios import LEASE, waiting_checkout
 
 from assistant import shopdb
 from assistant.application import (
@@ -20,22 +20,11 @@ from assistant.application import (
     ApprovalError,
     NotAllowed,
     NotSignedIn,
-    Principal,
     Shop,
     TurnError,
 )
 from assistant.application.approvals import recover
 from assistant.application.turns import resume
-
-LEASE = 0.3
-
-
-def waiting_checkout(shop: Shop, alice: Principal) -> tuple[str, str]:
-    """A conversation of alice's whose checkout waits for the store: (session id, approval id)."""
-    session_id = shop.new_conversation(alice)
-    shop.send(alice, session_id, "trail shoes in size 9")
-    shop.send(alice, session_id, "add the first one in size 9")
-    return session_id, shop.send(alice, session_id, "checkout").pending_approval.id
 
 
 def stock_of(shop: Shop, line: dict) -> int:
@@ -178,14 +167,6 @@ def test_a_cancel_and_an_approval_at_the_same_moment_exactly_one_happens(
     else:
         assert approval.status == "cancelled" and orders == []
     assert shop.pending_approval(alice, session_id) is None
-
-
-@pytest.fixture
-def fast_shop(session_service_url: str, tmp_path: Path, settings_at) -> Shop:
-    settings = settings_at(session_service_url, tmp_path / "shop.db", approval_lease_seconds=LEASE)
-    shop = Shop(settings=settings)
-    yield shop
-    shop.engine.dispose()
 
 
 def claim_cancel_and_stop(shop: Shop, approval_id: str):

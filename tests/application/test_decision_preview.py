@@ -4,16 +4,10 @@ operator was shown or nothing at all."""
 from __future__ import annotations
 
 import pytest
+from shop_scenarios import waiting_checkout
 
 from assistant import shopdb
-from assistant.application import ApprovalError, Principal, Shop, approval_decision, line_key
-
-
-def waiting_checkout(shop: Shop, alice: Principal) -> str:
-    session_id = shop.new_conversation(alice)
-    shop.send(alice, session_id, "trail shoes in size 9")
-    shop.send(alice, session_id, "add the first one in size 9")
-    return shop.send(alice, session_id, "checkout").pending_approval.id
+from assistant.application import ApprovalError, Shop, approval_decision, line_key
 
 
 def test_nothing_changed_is_an_approval_and_any_change_is_an_edit() -> None:
@@ -32,7 +26,7 @@ def test_nothing_changed_is_an_approval_and_any_change_is_an_edit() -> None:
 
 def test_the_preview_is_what_the_order_then_charges(shop: Shop, signed_in) -> None:
     alice, olga = signed_in(shop, "alice"), signed_in(shop, "olga")
-    approval_id = waiting_checkout(shop, alice)
+    _, approval_id = waiting_checkout(shop, alice)
     [approval] = shop.approvals(olga, "pending")
     line = approval.items[0]
     decision = approval_decision(approval.items, {line_key(line): 3}, 15, "Three for you")
@@ -57,7 +51,7 @@ def test_an_approval_that_would_charge_other_than_shown_is_refused_and_nothing_h
     shop: Shop, signed_in
 ) -> None:
     alice, olga = signed_in(shop, "alice"), signed_in(shop, "olga")
-    approval_id = waiting_checkout(shop, alice)
+    _, approval_id = waiting_checkout(shop, alice)
     [approval] = shop.approvals(olga, "pending")
     shown = shop.preview_decision(olga, approval_id, {"action": "approve"}).total
     discounted = approval_decision(approval.items, {}, 20)
@@ -71,7 +65,7 @@ def test_an_approval_that_would_charge_other_than_shown_is_refused_and_nothing_h
 
 def test_every_line_set_to_zero_previews_no_order(shop: Shop, signed_in) -> None:
     alice, olga = signed_in(shop, "alice"), signed_in(shop, "olga")
-    approval_id = waiting_checkout(shop, alice)
+    _, approval_id = waiting_checkout(shop, alice)
     [approval] = shop.approvals(olga, "pending")
     nothing = approval_decision(approval.items, {line_key(approval.items[0]): 0}, 0)
     preview = shop.preview_decision(olga, approval_id, nothing)
@@ -80,7 +74,7 @@ def test_every_line_set_to_zero_previews_no_order(shop: Shop, signed_in) -> None
 
 def test_a_rejection_without_a_reason_is_refused_in_words(shop: Shop, signed_in) -> None:
     alice, olga = signed_in(shop, "alice"), signed_in(shop, "olga")
-    approval_id = waiting_checkout(shop, alice)
+    _, approval_id = waiting_checkout(shop, alice)
     with pytest.raises(ApprovalError) as refused:
         shop.decide(olga, approval_id, {"action": "reject", "reason": "  "})
     assert str(refused.value) == (

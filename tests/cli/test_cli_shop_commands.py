@@ -16,6 +16,7 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from shop_scenarios import waiting_checkout
 
 from assistant.application.shop import Shop
 from assistant.shopdb import get_approval, recent_orders, stock_by_size
@@ -258,14 +259,6 @@ def test_approvals_list_marks_a_copied_checkout_that_repeats_an_order(
 def token_file(shop_cli) -> Path:
     """Where `login` keeps its token in these tests (the test's tmp, never the real ~/.config)."""
     return Path(shop_cli.env["CLI_TOKEN_FILE"])
-
-
-def waiting_checkout(shop: Shop, alice) -> tuple[str, str]:
-    """alice's conversation with a checkout waiting for the store: (session id, approval id)."""
-    session_id = shop.new_conversation(alice)
-    shop.send(alice, session_id, "trail shoes in size 9")
-    shop.send(alice, session_id, "add the first one in size 9")
-    return session_id, shop.send(alice, session_id, "checkout").pending_approval.id
 
 
 def test_login_keeps_a_private_token_that_whoami_and_shop_commands_act_on(

@@ -235,6 +235,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: the HTTP limits as flags: RequestLimits field, type, what it bounds (the flag is the field's
+#: name with dashes; its default is RequestLimits's)
+LIMIT_FLAGS = (
+    (
+        "max_header_bytes",
+        _positive_int,
+        "header fields of one request, names and values; more is 431",
+    ),
+    ("max_url_bytes", _positive_int, "request target, path and query string; longer is 414"),
+    ("request_timeout_seconds", _positive, "from a request's first byte to its last; later is 408"),
+    ("idle_timeout_seconds", _positive, "a connection with no request in progress closes after it"),
+    (
+        "max_connections",
+        _positive_int,
+        "open connections; one more closes the one waiting longest for its client",
+    ),
+    ("max_body_bytes_in_flight", _positive_int, "request body bytes held at once; more is 429"),
+)
+
+
 def _add_limits(parser: argparse.ArgumentParser) -> None:
     defaults = RequestLimits()
     limits = parser.add_argument_group(
@@ -242,43 +262,13 @@ def _add_limits(parser: argparse.ArgumentParser) -> None:
         "Enforced while a request arrives, before it is read whole; each refusal is answered in "
         "the AWS error shape (see the README's choices table).",
     )
-    limits.add_argument(
-        "--max-header-bytes",
-        type=_positive_int,
-        default=defaults.max_header_bytes,
-        help="header fields of one request, names and values; more is 431 (default: %(default)s)",
-    )
-    limits.add_argument(
-        "--max-url-bytes",
-        type=_positive_int,
-        default=defaults.max_url_bytes,
-        help="request target, path and query string; longer is 414 (default: %(default)s)",
-    )
-    limits.add_argument(
-        "--request-timeout-seconds",
-        type=_positive,
-        default=defaults.request_timeout_seconds,
-        help="from a request's first byte to its last; later is 408 (default: %(default)s)",
-    )
-    limits.add_argument(
-        "--idle-timeout-seconds",
-        type=_positive,
-        default=defaults.idle_timeout_seconds,
-        help="a connection with no request in progress closes after it (default: %(default)s)",
-    )
-    limits.add_argument(
-        "--max-connections",
-        type=_positive_int,
-        default=defaults.max_connections,
-        help="open connections; one more closes the one waiting longest for its client "
-        "(default: %(default)s)",
-    )
-    limits.add_argument(
-        "--max-body-bytes-in-flight",
-        type=_positive_int,
-        default=defaults.max_body_bytes_in_flight,
-        help="request body bytes held at once; more is 429 (default: %(default)s)",
-    )
+    for field, kind, bounds in LIMIT_FLAGS:
+        limits.add_argument(
+            f"--{field.replace('_', '-')}",
+            type=kind,
+            default=getattr(defaults, field),
+            help=f"{bounds} (default: %(default)s)",
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -298,14 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.default_page_size <= 1000:
         print("--default-page-size must be between 1 and 1000", file=sys.stderr)
         return 2
-    limits = RequestLimits(
-        max_header_bytes=args.max_header_bytes,
-        max_url_bytes=args.max_url_bytes,
-        request_timeout_seconds=args.request_timeout_seconds,
-        idle_timeout_seconds=args.idle_timeout_seconds,
-        max_connections=args.max_connections,
-        max_body_bytes_in_flight=args.max_body_bytes_in_flight,
-    )
+    limits = RequestLimits(**{field: getattr(args, field) for field, _, _ in LIMIT_FLAGS})
     try:
         limits.check_body_limit(args.max_body_bytes)
     except ValueError as error:
