@@ -10,27 +10,14 @@ value Streamlit hands the page after a click in the browser (the browser test cl
 from __future__ import annotations
 
 import pytest
+from app_pages import RUN_TIMEOUT, conversation_with_cart, metric, signed_in, texts, who
 from streamlit.testing.v1 import AppTest
 
 from conftest import APP
 
 pytestmark = pytest.mark.timeout(240)
 
-RUN_TIMEOUT = 60  # seconds for one script run; the machine is small and shared
 LANGGRAPH_NAMES = ("__start__", "agent", "tools")
-
-_SIGN_INS: dict[tuple[int, str], tuple] = {}
-
-
-def signed_in(shop, user: str):
-    """(principal, token) of a demo account signed in on `shop` (once per shop and user)."""
-    if (id(shop), user) not in _SIGN_INS:
-        _SIGN_INS[(id(shop), user)] = shop.sign_in(user, f"demo-{user}")
-    return _SIGN_INS[(id(shop), user)]
-
-
-def who(shop, user: str = "alice"):
-    return signed_in(shop, user)[0]
 
 
 def open_history(shop, session_id: str) -> AppTest:
@@ -44,14 +31,6 @@ def open_history(shop, session_id: str) -> AppTest:
     return app
 
 
-def texts(elements) -> str:
-    return "\n".join(str(element.value) for element in elements)
-
-
-def metric(app: AppTest, label: str) -> str:
-    return next(m.value for m in app.metric if m.label == label)
-
-
 def story(app: AppTest) -> str:
     """What the page says about the selected turn."""
     return texts(app.get("markdown")) + "\n" + texts(app.caption)
@@ -61,14 +40,6 @@ def pick(app: AppTest, turn_id: str) -> AppTest:
     app.selectbox(key="history-turn").set_value(turn_id).run()
     assert not app.exception, app.exception
     return app
-
-
-def conversation_with_cart(shop) -> str:
-    """alice searched trail shoes and added the second one."""
-    session_id = shop.new_conversation(who(shop))
-    shop.send(who(shop), session_id, "trail shoes under $150 in size 8.5")
-    shop.send(who(shop), session_id, "add the second one")
-    return session_id
 
 
 def bought(shop) -> str:

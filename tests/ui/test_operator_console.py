@@ -9,51 +9,12 @@ message per decision, and may cancel a waiting checkout from the waiting banner.
 from __future__ import annotations
 
 import pytest
+from app_pages import metric, open_app, pending_checkout, texts, who
 from streamlit.testing.v1 import AppTest
 
 from assistant.application import line_key
-from conftest import APP
 
 pytestmark = pytest.mark.timeout(180)
-
-RUN_TIMEOUT = 60  # seconds for one script run; the machine is small and shared
-
-_SIGN_INS: dict[tuple[int, str], tuple] = {}
-
-
-def signed_in(shop, user: str):
-    """(principal, token) of a demo account signed in on `shop` (once per shop and user)."""
-    if (id(shop), user) not in _SIGN_INS:
-        _SIGN_INS[(id(shop), user)] = shop.sign_in(user, f"demo-{user}")
-    return _SIGN_INS[(id(shop), user)]
-
-
-def who(shop, user: str):
-    return signed_in(shop, user)[0]
-
-
-def open_app(shop, user: str, session_id: str | None = None) -> AppTest:
-    """The app as `user` opens it after signing in (optionally on a conversation), one run."""
-    app = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
-    app.session_state["identity.token"] = signed_in(shop, user)[1]
-    if session_id:
-        app.query_params["session"] = session_id
-    app.run()
-    assert not app.exception, app.exception
-    return app
-
-
-def texts(elements) -> str:
-    return "\n".join(str(element.value) for element in elements)
-
-
-def pending_checkout(shop, user: str = "alice") -> tuple[str, str]:
-    """A conversation whose checkout of one pair waits: (session id, approval id)."""
-    session_id = shop.new_conversation(who(shop, user))
-    shop.send(who(shop, user), session_id, "trail shoes under $150 in size 8.5")
-    shop.send(who(shop, user), session_id, "add the second one")
-    result = shop.send(who(shop, user), session_id, "checkout")
-    return session_id, result.pending_approval.id
 
 
 def the_line(shop, approval_id: str) -> dict:
@@ -64,10 +25,6 @@ def the_line(shop, approval_id: str) -> dict:
 
 def money(amount: float) -> str:
     return f"${round(amount, 2):,.2f}"
-
-
-def metric(app: AppTest, label: str) -> str:
-    return next(m.value for m in app.metric if m.label == label)
 
 
 def decided_rows(app: AppTest) -> list[dict]:
@@ -82,7 +39,7 @@ def test_the_new_total_is_previewed_as_quantities_and_discount_change(shop) -> N
     _, approval_id = pending_checkout(shop)
     line = the_line(shop, approval_id)
     price = line["unit_price"]
-    app = open_app(shop, "olga")
+    app = open_app("olga")
     assert metric(app, "Total") == money(price)
     assert app.button(key=f"approve-{approval_id}").label == f"Approve · {money(price)}"
 
@@ -100,7 +57,7 @@ def test_the_new_total_is_previewed_as_quantities_and_discount_change(shop) -> N
 def test_approve_charges_the_discounted_total_shown_and_is_recorded_as_an_edit(shop) -> None:
     session_id, approval_id = pending_checkout(shop)
     discounted = round(the_line(shop, approval_id)["unit_price"] * 0.8, 2)
-    app = open_app(shop, "olga")
+    app = open_app("olga")
     app.slider(key=f"discount-{approval_id}").set_value(20).run()
     app.text_input(key=f"note-{approval_id}").input("Welcome back!").run()
 
@@ -120,7 +77,7 @@ def test_approve_charges_the_discounted_total_shown_and_is_recorded_as_an_edit(s
 def test_approve_without_changes_is_a_plain_approval(shop) -> None:
     session_id, approval_id = pending_checkout(shop)
     price = the_line(shop, approval_id)["unit_price"]
-    app = open_app(shop, "olga")
+    app = open_app("olga")
     app.button(key=f"approve-{approval_id}").click().run()
     assert f"Checkout {approval_id} approved: {money(price)} charged" in texts(app.success)
     [order] = [o for o in shop.orders(who(shop, "olga")) if o.session_id == session_id]
@@ -131,7 +88,7 @@ def test_an_approval_whose_form_changed_since_the_total_shown_charges_nothing(sh
     """The discount moved in the same instant as the click: the total on screen was stale."""
     _, approval_id = pending_checkout(shop)
     price = the_line(shop, approval_id)["unit_price"]
-    app = open_app(shop, "olga")
+    app = open_app("olga")
     app.slider(key=f"discount-{approval_id}").set_value(30)  # not yet previewed
     app.button(key=f"approve-{approval_id}").click().run()
     assert f"not the {money(price)} shown; nothing was decided" in texts(app.error)
@@ -142,7 +99,7 @@ def test_an_approval_whose_form_changed_since_the_total_shown_charges_nothing(sh
 def test_every_line_at_zero_cannot_be_approved(shop) -> None:
     _, approval_id = pending_checkout(shop)
     line = the_line(shop, approval_id)
-    app = open_app(shop, "olga")
+    app = open_app("olga")
     app.number_input(key=f"qty-{approval_id}-{line_key(line)}").set_value(0).run()
     assert app.button(key=f"approve-{approval_id}").disabled
     assert "approving would order nothing" in texts(app.warning)
@@ -150,7 +107,7 @@ def test_every_line_at_zero_cannot_be_approved(shop) -> None:
 
 def test_reject_without_a_reason_is_refused_readably_and_nothing_changes(shop) -> None:
     _, approval_id = pending_checkout(shop)
-    app = open_app(shop, "olga")
+    app = open_app("olga")
     app.button(key=f"reject-{approval_id}").click().run()
     assert "a rejection needs a reason the shopper can read" in texts(app.error)
     assert any(a.id == approval_id for a in shop.approvals(who(shop, "olga"), "pending"))
@@ -158,11 +115,11 @@ def test_reject_without_a_reason_is_refused_readably_and_nothing_changes(shop) -
 
 def test_reject_with_a_reason_tells_the_shopper_why(shop) -> None:
     session_id, approval_id = pending_checkout(shop)
-    app = open_app(shop, "olga")
+    app = open_app("olga")
     app.text_input(key=f"note-{approval_id}").input("Out of laces this week").run()
     app.button(key=f"reject-{approval_id}").click().run()
     assert f"Checkout {approval_id} rejected" in texts(app.success)
-    shopper = open_app(shop, "alice", session_id)
+    shopper = open_app("alice", session_id)
     assert "Out of laces this week" in texts(shopper.error)
 
 
@@ -184,7 +141,7 @@ def test_the_shopper_sees_the_decision_once_with_the_stores_note(shop) -> None:
         {"action": "edit", "discount_pct": 20, "reason": "Welcome back!"},
     )
     total = money(the_line(shop, approval_id)["unit_price"] * 0.8)
-    app = open_app(shop, "alice", session_id)
+    app = open_app("alice", session_id)
     answer = last_answer_text(app)
     assert answer.count(total) == 1, answer
     assert answer.count("Welcome back!") == 1, answer
@@ -195,7 +152,7 @@ def test_the_shopper_sees_the_decision_once_with_the_stores_note(shop) -> None:
 
 def test_the_shopper_cancels_from_the_waiting_banner(shop) -> None:
     session_id, approval_id = pending_checkout(shop)
-    app = open_app(shop, "alice", session_id)
+    app = open_app("alice", session_id)
     assert "Waiting for store approval" in texts(app.markdown)
 
     app.button(key="approval-cancel").click().run()
@@ -205,7 +162,7 @@ def test_the_shopper_cancels_from_the_waiting_banner(shop) -> None:
     assert "Waiting for store approval" not in texts(app.markdown)
     assert not app.chat_input(key="shop-chat-input").proto.disabled
     assert "Cart (1)" in texts(app.subheader)  # the cart stays
-    console = open_app(shop, "olga")
+    console = open_app("olga")
     assert f"approval-{approval_id}" not in [c.key for c in console.get("flex_container")]
     [row] = [r for r in decided_rows(console) if r["Checkout"] == approval_id]
     assert (row["Outcome"], row["By"]) == ("cancelled by the shopper", "alice")
@@ -213,7 +170,7 @@ def test_the_shopper_cancels_from_the_waiting_banner(shop) -> None:
 
 def test_a_cancel_after_the_store_decided_says_it_came_too_late(shop) -> None:
     session_id, approval_id = pending_checkout(shop)
-    app = open_app(shop, "alice", session_id)
+    app = open_app("alice", session_id)
     shop.decide(who(shop, "olga"), approval_id, {"action": "approve"})  # meanwhile
     app.button(key="approval-cancel").click().run()
     assert not app.exception
@@ -235,7 +192,7 @@ def test_decided_checkouts_read_as_words_and_money(shop) -> None:
     cancelled_session, cancelled = pending_checkout(shop)
     shop.cancel_checkout(who(shop, "alice"), cancelled_session)
 
-    rows = {row["Checkout"]: row for row in decided_rows(open_app(shop, "olga"))}
+    rows = {row["Checkout"]: row for row in decided_rows(open_app("olga"))}
 
     assert all("None" not in str(value) for row in rows.values() for value in row.values())
     assert rows[approved]["Outcome"] == "approved with changes (20% off)"

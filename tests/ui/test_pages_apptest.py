@@ -11,83 +11,29 @@ from __future__ import annotations
 import socket
 
 import pytest
+from app_pages import (
+    RUN_TIMEOUT,
+    chat_text,
+    conversation_with_cart,
+    metric,
+    open_app,
+    pending_checkout,
+    say,
+    signed_in,
+    texts,
+    who,
+)
 from streamlit.testing.v1 import AppTest
 
 from conftest import APP, PROJECT_ROOT
 
 pytestmark = pytest.mark.timeout(180)
 
-RUN_TIMEOUT = 60  # seconds for one script run; the machine is small and shared
-
 
 def url_session(app) -> str:
     """The `session` query parameter as the browser's URL would carry it."""
     value = app.query_params["session"]
     return value[0] if isinstance(value, list) else value
-
-
-_SIGN_INS: dict[tuple[int, str], tuple] = {}
-
-
-def signed_in(shop, user: str):
-    """(principal, token) of a demo account signed in on `shop` (once per shop and user)."""
-    key = (id(shop), user)
-    if key not in _SIGN_INS:
-        _SIGN_INS[key] = shop.sign_in(user, f"demo-{user}")
-    return _SIGN_INS[key]
-
-
-def who(shop, user: str):
-    """The principal of a demo account, for set-up through the Shop."""
-    return signed_in(shop, user)[0]
-
-
-def open_app(user: str, session_id: str | None = None) -> AppTest:
-    """The app as `user` opens it after signing in (optionally on a conversation), one run."""
-    from ui.backend import get_shop
-
-    app = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
-    app.session_state["identity.token"] = signed_in(get_shop(), user)[1]
-    if session_id:
-        app.query_params["session"] = session_id
-    app.run()
-    assert not app.exception, app.exception
-    return app
-
-
-def texts(elements) -> str:
-    """All the text of a list of AppTest elements, joined for `in` checks."""
-    return "\n".join(str(element.value) for element in elements)
-
-
-def chat_text(app: AppTest) -> str:
-    """The text of every chat message on screen (the shopper's is plain text, not Markdown)."""
-    return "\n".join(
-        texts(message.text) + "\n" + texts(message.markdown) for message in app.chat_message
-    )
-
-
-def say(app: AppTest, text: str) -> AppTest:
-    """Send a chat message and let the page finish (it reruns itself after the turn)."""
-    app.chat_input(key="shop-chat-input").set_value(text).run()
-    assert not app.exception, app.exception
-    return app
-
-
-def conversation_with_cart(shop, user: str = "alice") -> str:
-    """A session where `user` searched trail shoes and added the second one to the cart."""
-    session_id = shop.new_conversation(who(shop, user))
-    shop.send(who(shop, user), session_id, "trail shoes under $150 in size 8.5")
-    shop.send(who(shop, user), session_id, "add the second one")
-    return session_id
-
-
-def pending_checkout(shop, user: str = "alice") -> tuple[str, str]:
-    """A session whose checkout waits for the store; returns (session id, approval id)."""
-    session_id = conversation_with_cart(shop, user)
-    result = shop.send(who(shop, user), session_id, "checkout")
-    assert result.pending_approval is not None
-    return session_id, result.pending_approval.id
 
 
 # --- Shop page -------------------------------------------------------------------------------
@@ -299,10 +245,6 @@ def test_deciding_twice_is_refused_with_a_clear_message(shop) -> None:
 
 
 # --- History page: test_history_page.py ------------------------------------------------------
-
-
-def metric(app: AppTest, label: str) -> str:
-    return next(m.value for m in app.metric if m.label == label)
 
 
 # --- Audit page ------------------------------------------------------------------------------

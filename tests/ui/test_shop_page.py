@@ -6,7 +6,7 @@ against a real local session service; set-up goes through the same Shop the page
 from __future__ import annotations
 
 import pytest
-from test_pages_apptest import (
+from app_pages import (
     chat_text,
     conversation_with_cart,
     open_app,
