@@ -107,7 +107,7 @@ def kill_the_service(lab: Lab, rounds: int, rng: random.Random, bar: tqdm) -> Ta
             args=(
                 partial(shop.send, bob, session_id, ADD)
                 if during_turn
-                else partial(shop.decide, oscar, approval_id, APPROVE)
+                else partial(shop.decide, oscar, approval_id, APPROVE),
             ),
         )
         work.start()
